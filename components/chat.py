@@ -1,0 +1,236 @@
+"""The chat logic, free of Gradio: history → Writer messages, and one async generator per reply.
+
+``generate_reply`` streams or not behind one interface (the shape of simonw/llm's
+``execute``): it yields the growing text with a ``ReplyInfo`` that ends up holding the
+response's metadata, timings and, on failure, a readable error. It never raises an
+SDK or transport error, so a UI can always show what arrived; cancellation
+(``CancelledError``, ``GeneratorExit``) passes through so Stop closes the upstream request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import writerai
+from writerai import AsyncWriter
+
+from components.client import TIMEOUT
+from components.streaming import coalesce
+
+logger = logging.getLogger(__name__)
+
+# The cookbook's system message, verbatim.
+SYSTEM_MESSAGE = (
+    "You are a helpful assistant. Respond concisely and politely to user queries. Use clear, simple "
+    "language. When asked for technical explanations, provide detailed and accurate information, but "
+    "avoid jargon. If the user asks for assistance with a task, offer step-by-step guidance."
+)
+DEFAULT_TEMPERATURE = 1.0
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.0, 2.0  # the cookbook's range; Palmyra X5 accepts 0.0-2.0
+TIMEOUT_HINT = f"{TIMEOUT.read:.0f} s"
+
+
+@dataclass
+class ReplyInfo:
+    """What was asked for and what came back, for one reply. Never sent back to the model."""
+
+    model: str
+    temperature: float
+    stream: bool
+    response_id: str | None = None
+    created: int | None = None
+    finish_reason: str | None = None  # "length" means the reply was cut at max_tokens
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    first_token_s: float | None = None
+    total_s: float | None = None
+    error: str | None = None  # a message for the user, when the request failed
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
+
+
+@dataclass(frozen=True)
+class ReplyUpdate:
+    """The reply so far. The last update of a reply has ``done=True`` and the complete info."""
+
+    text: str
+    info: ReplyInfo
+    done: bool = False
+
+    @property
+    def interrupted(self) -> bool:
+        """Part of a reply arrived, then the request failed."""
+        return bool(self.text) and self.info.error is not None
+
+
+def content_text(content: Any) -> str:
+    """The text of a message's content: a string, or Gradio's list of parts (``[{"type": "text", "text"}]``)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Iterable) and not isinstance(content, Mapping):
+        return "".join(p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text")
+    return ""  # files and components have no text to send
+
+
+def is_notice(message: Mapping[str, Any]) -> bool:
+    """A UI annotation (an error notice, a thought), marked by a metadata title: not a conversation turn."""
+    metadata = message.get("metadata")
+    return isinstance(metadata, Mapping) and bool(metadata.get("title"))
+
+
+def history_to_messages(history: Iterable[Mapping[str, Any]], system: str) -> list[dict[str, str]]:
+    """Convert Gradio chat history to Writer's ``{"role", "content"}`` list, system message first.
+
+    Works on both shapes Gradio gives (string content, or a list of parts) without
+    mutating them. Notices are skipped. The result alternates user/assistant: a user
+    turn that got no reply (it failed, or was a ``!messages`` command) is dropped, and
+    an assistant reply shown as several bubbles is joined into one turn.
+    """
+    turns: list[dict[str, str]] = []
+    for message in history:
+        role = message.get("role")
+        text = content_text(message.get("content"))
+        if role not in ("user", "assistant") or is_notice(message) or not text.strip():
+            continue
+        if role == "user":
+            if turns and turns[-1]["role"] == "user":
+                turns.pop()  # the previous question went unanswered
+            turns.append({"role": "user", "content": text})
+        elif turns and turns[-1]["role"] == "assistant":
+            turns[-1] = {"role": "assistant", "content": turns[-1]["content"] + "\n\n" + text}
+        elif turns:
+            turns.append({"role": "assistant", "content": text})
+    if turns and turns[-1]["role"] == "user":
+        turns.pop()  # the last question went unanswered; the caller adds the new one
+    system_turn = [{"role": "system", "content": system}] if system.strip() else []
+    return system_turn + turns
+
+
+def build_messages(history: Iterable[Mapping[str, Any]], prompt: str, system: str) -> list[dict[str, str]]:
+    """The full message list for a request: system, the history, then the new prompt."""
+    return [*history_to_messages(history, system), {"role": "user", "content": prompt}]
+
+
+async def generate_reply(
+    client: AsyncWriter,
+    messages: list[dict[str, str]],
+    *,
+    model: str,
+    temperature: float,
+    stream: bool,
+) -> AsyncIterator[ReplyUpdate]:
+    """Yield the growing reply; the last update has ``done=True``. Non-streaming yields once."""
+    info = ReplyInfo(model=model, temperature=temperature, stream=stream)
+    parts: list[str] = []  # everything received, including what the coalescer has not shown yet
+    started = time.monotonic()
+    try:
+        if stream:
+            chunks = await client.chat.chat(
+                messages=messages,
+                model=model,
+                temperature=temperature,
+                stream=True,
+                stream_options={"include_usage": True},  # the last chunk then carries token usage
+            )
+            # Closing both on exit (Stop, a closed tab) closes the upstream HTTP response.
+            async with chunks, aclosing(coalesce(_deltas(chunks, info, parts, started))) as texts:
+                async for text in texts:
+                    yield ReplyUpdate(text, info)
+        else:
+            response = await client.chat.chat(messages=messages, model=model, temperature=temperature, stream=False)
+            info.first_token_s = time.monotonic() - started
+            _take_metadata(info, response)
+            if response.choices:
+                info.finish_reason = response.choices[0].finish_reason
+                parts.append(response.choices[0].message.content or "")
+    except (writerai.APIError, httpx.HTTPError) as exc:
+        # Raw httpx errors come from inside a stream (a drop, a read timeout): the SDK does not wrap them.
+        info.error = describe_error(exc)
+        logger.warning("Writer request failed: %s (%s)", type(exc).__name__, getattr(exc, "status_code", "-"))
+    info.total_s = time.monotonic() - started
+    yield ReplyUpdate("".join(parts), info, done=True)
+
+
+async def _deltas(chunks: AsyncIterator[Any], info: ReplyInfo, parts: list[str], started: float) -> AsyncIterator[str]:
+    """The text of each streamed chunk, noting metadata, usage and the first token's time on the way."""
+    async for chunk in chunks:
+        _take_metadata(info, chunk)
+        if not chunk.choices:  # the usage-only chunk that include_usage adds has no choices
+            continue
+        choice = chunk.choices[0]
+        info.finish_reason = choice.finish_reason or info.finish_reason
+        piece = choice.delta.content if choice.delta else None
+        if piece:
+            if info.first_token_s is None:
+                info.first_token_s = time.monotonic() - started
+            parts.append(piece)
+            yield piece
+
+
+def _take_metadata(info: ReplyInfo, response: Any) -> None:
+    info.response_id = info.response_id or response.id  # Writer gives each chunk a new id: keep the first
+    info.created = info.created or response.created
+    info.model = response.model or info.model
+    if response.usage:
+        info.prompt_tokens = response.usage.prompt_tokens
+        info.completion_tokens = response.usage.completion_tokens
+        info.total_tokens = response.usage.total_tokens
+
+
+_STATUS_ADVICE = {
+    400: "Writer rejected the request as invalid",
+    401: "Writer rejected the API key (401). Check WRITER_API_KEY: it must be a valid, unexpired key",
+    403: "This API key has no access to the selected model (403). Pick another model or check the key's permissions",
+    404: "Writer could not find that model or endpoint (404). Pick another model, or check WRITER_BASE_URL",
+    408: "Writer timed out handling the request (408). Try again",
+    409: "Writer reported a conflict (409). Try again",
+    413: "The request is too large for Writer (413). Shorten the prompt or clear the conversation",
+    422: "Writer could not process the request (422)",
+}
+
+
+def describe_error(exc: BaseException) -> str:
+    """A specific, actionable message for the user. Never the raw error body, never a secret."""
+    if isinstance(exc, writerai.APITimeoutError):
+        return f"Writer did not answer within {TIMEOUT_HINT}. Try again, or try a shorter prompt."
+    if isinstance(exc, writerai.APIConnectionError):
+        return f"Could not reach Writer at {_host(exc.request)}. Check the network connection and WRITER_BASE_URL."
+    if isinstance(exc, writerai.APIStatusError):
+        status, detail = exc.status_code, _description(exc.body)
+        if status == 200:  # an SSE `event: error` inside a started stream
+            return f"Writer reported an error in the middle of the reply: {detail or 'no details given'}."
+        if status == 429:
+            retry_after = exc.response.headers.get("retry-after")
+            wait = f"Wait {retry_after} s and try again" if retry_after else "Wait a few seconds and try again"
+            return f"Writer's rate limit was hit (429): {detail or 'too many requests'}. {wait}."
+        if status >= 500:
+            return f"Writer's service failed ({status}): {detail or 'server error'}. Try again in a moment."
+        advice = _STATUS_ADVICE.get(status, f"Writer answered with an error ({status})")
+        return f"{advice}: {detail}." if detail else f"{advice}."
+    if isinstance(exc, httpx.TimeoutException):
+        return f"Writer stopped sending for {TIMEOUT_HINT}; the reply was cut off. Try again."
+    if isinstance(exc, httpx.HTTPError):
+        return "The connection to Writer dropped in the middle of the reply. Try again."
+    return "The request failed unexpectedly. Try again."
+
+
+def _description(body: object) -> str:
+    """The human text of Writer's error body (``errors[0].description``), else ''."""
+    if isinstance(body, Mapping):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
+            return str(errors[0].get("description") or "").rstrip(".")
+    return ""
+
+
+def _host(request: httpx.Request | None) -> str:
+    return request.url.host if request is not None else "the configured address"

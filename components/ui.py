@@ -1,0 +1,268 @@
+"""The Gradio UI: a Single-turn tab and a Multi-turn ChatInterface tab over the shared chat logic.
+
+The only module that knows both Gradio and the chat logic. Each tab's handler is an
+async generator over ``chat.generate_reply``, so Stop, a closed tab or a dropped client
+closes the upstream request. History lives in the Gradio session (ChatInterface's
+state), never in module globals.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import gradio as gr
+
+from components import chat, client
+from components.chat import ReplyInfo, ReplyUpdate
+
+CHAT_HEIGHT = 520  # px; inside a tab the chatbot otherwise keeps Gradio's cramped 400 px default
+# Handlers are async and I/O-bound: they hold no thread while waiting on Writer, so many
+# visitors can stream at once. Gradio's default of 1 per event would queue every visitor
+# behind the first; the bound keeps a flood on a public link from exhausting the server.
+CONCURRENCY_LIMIT = 64
+EXAMPLES = (
+    "What's the fastest land animal?",
+    "I need some synonyms for 'awesome'",
+    "What's the fastest bird?",
+    "Tell me more",
+)
+MESSAGES_COMMAND = "!messages"  # the cookbook's command: show the message list kept so far
+OFFLINE_NOTICE = (
+    "**Offline demo mode.** No `WRITER_API_KEY` is set, so replies come from a local stand-in that "
+    "echoes your prompt and the settings it received. To chat with Palmyra, set `WRITER_API_KEY` in "
+    "the environment or in `.env` (on Hugging Face Spaces: a Space secret) and restart the app."
+)
+CSS = """
+#offline-notice { border: 1px solid var(--color-accent); border-radius: var(--radius-lg); padding: 0.5rem 1rem; }
+.reply-info { font-size: var(--text-sm); color: var(--body-text-color-subdued); }
+"""
+# Options for demo.launch(): Gradio 6 takes theme and css there. SSR stays off: its Node
+# server outlived the app and held the port (shared/gradio-facts.md).
+LAUNCH_OPTIONS: dict[str, Any] = {"theme": gr.themes.Default(primary_hue="indigo"), "css": CSS, "ssr_mode": False}
+
+
+def format_info(info: ReplyInfo, *, interrupted: bool = False) -> str:
+    """The reply's metadata as one Markdown block: the notebook's response table, made visible."""
+    facts = [f"**{info.model}**", f"temperature {info.temperature:g}", "streamed" if info.stream else "not streamed"]
+    if info.finish_reason:
+        facts.append(f"finish_reason `{info.finish_reason}`")
+    if info.total_tokens is not None:
+        facts.append(f"tokens {info.prompt_tokens} prompt + {info.completion_tokens} completion = {info.total_tokens}")
+    if info.first_token_s is not None:
+        facts.append(f"first token {info.first_token_s:.2f} s")
+    if info.total_s is not None:
+        facts.append(f"total {info.total_s:.2f} s")
+    if info.response_id:
+        facts.append(f"id `{info.response_id}`")
+    if info.created:
+        facts.append(f"created {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(info.created))}")
+    lines = [" · ".join(facts)]
+    if info.truncated:
+        lines.append("⚠️ **Truncated:** the reply hit the token limit (`finish_reason: length`) and was cut off.")
+    if info.error:
+        lines.append(f"❌ **Error:** {info.error}")
+        if interrupted:
+            lines.append("The reply was interrupted; the part that arrived is kept.")
+    return "\n\n".join(lines)
+
+
+def _notice(title: str, text: str) -> dict[str, Any]:
+    """A chat message that the user sees and the model never does (see chat.is_notice)."""
+    return {"role": "assistant", "content": text, "metadata": {"title": title}}
+
+
+def _chat_message(update: ReplyUpdate) -> str | list[dict[str, Any]]:
+    """What the chat shows for a reply: its text, and a notice below it when the request failed."""
+    if update.info.error is None:
+        return update.text
+    title = "⚠️ Reply interrupted" if update.interrupted else "⚠️ Request failed"
+    notice = _notice(title, update.info.error)
+    return [{"role": "assistant", "content": update.text}, notice] if update.text else [notice]
+
+
+def _messages_json(messages: list[dict[str, str]]) -> str:
+    return json.dumps(messages, indent=2, ensure_ascii=False)
+
+
+def build_demo(settings: client.Settings) -> gr.Blocks:
+    """The whole app for these settings. Nothing here touches the network until a visitor acts."""
+    model_choices = list(dict.fromkeys([settings.model, *client.FALLBACK_MODELS]))
+    listed_models: list[str] = []  # filled from GET /v1/models on the first page load
+
+    async def refresh_models() -> tuple[Any, Any]:
+        if not listed_models:
+            listed_models.extend(await client.list_models(client.client_for(settings)))
+        choices = list(dict.fromkeys([settings.model, *listed_models]))
+        return gr.update(choices=choices), gr.update(choices=choices)
+
+    def start_reply(
+        history: list[dict[str, Any]], prompt: str, temperature: float, non_streaming: bool, model: str, system: str
+    ) -> tuple[str, AsyncIterator[ReplyUpdate]]:
+        """The messages to send (as the JSON shown to the user) and the reply generator for them."""
+        messages = chat.build_messages(history, prompt, system)
+        replies = chat.generate_reply(
+            client.client_for(settings), messages, model=model, temperature=float(temperature), stream=not non_streaming
+        )
+        return _messages_json(messages), replies
+
+    async def single_turn(
+        prompt: str, temperature: float, non_streaming: bool, model: str, system: str
+    ) -> AsyncIterator[tuple[str, str, str]]:
+        """One prompt, one reply: only the system message and the prompt are sent."""
+        if not prompt or not prompt.strip():
+            raise gr.Error("Type a prompt first.", title="Nothing to send")
+        sent, replies = start_reply([], prompt, temperature, non_streaming, model, system)
+        async for update in replies:
+            yield update.text, format_info(update.info, interrupted=update.interrupted), sent
+        if update.info.error:
+            raise gr.Error(update.info.error, title="Writer request failed")
+
+    async def multi_turn(
+        message: str, history: list[dict[str, Any]], temperature: float, non_streaming: bool, model: str, system: str
+    ) -> AsyncIterator[tuple[Any, Any, Any]]:
+        """One turn of the conversation: the whole history is sent, notices and failed turns left out.
+
+        Errors are shown, never raised: an exception escaping a ChatInterface generator
+        leaves its textbox disabled until reload (Gradio 6.31, shared/gradio-facts.md).
+        """
+        if message.strip() == MESSAGES_COMMAND:
+            kept = _messages_json(chat.history_to_messages(history, system))
+            yield _notice("Messages so far", f"```json\n{kept}\n```"), gr.skip(), gr.skip()
+            return
+        if not message.strip():
+            yield _notice("Nothing sent", "Type a message first."), gr.skip(), gr.skip()
+            return
+        sent, replies = start_reply(history, message, temperature, non_streaming, model, system)
+        async for update in replies:
+            yield _chat_message(update), format_info(update.info, interrupted=update.interrupted), sent
+        if update.info.error:
+            gr.Warning(update.info.error, title="Writer request failed")
+
+    with gr.Blocks(title="Palmyra Chat", analytics_enabled=False) as demo:
+        gr.Markdown("# Palmyra Chat\nChat completions with Writer's Palmyra models.")
+        if settings.offline:
+            gr.Markdown(OFFLINE_NOTICE, elem_id="offline-notice")
+
+        with gr.Tab("Single-turn", id="single-turn"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    prompt = gr.Textbox(label="Prompt", lines=3, placeholder="Ask Palmyra anything", elem_id="prompt")
+                    with gr.Row():
+                        submit = gr.Button("Submit", variant="primary", elem_id="submit")
+                        stop = gr.Button("Stop", variant="stop", interactive=False, elem_id="stop")
+                    response = gr.Markdown(
+                        label="Response",
+                        show_label=True,
+                        container=True,
+                        buttons=["copy"],
+                        min_height=120,
+                        elem_id="response",
+                    )
+                    single_info = gr.Markdown(elem_classes="reply-info", elem_id="single-info")
+                with gr.Column(scale=2):
+                    single_controls = _render_controls(_make_controls("single", model_choices, settings.model))
+            with gr.Accordion("Messages sent", open=False):
+                single_sent = gr.Code(language="json", show_label=False, elem_id="single-sent")
+
+            triggers = [submit.click, prompt.submit]
+            gr.on(triggers, _busy, outputs=[submit, stop], queue=False, api_visibility="private")
+            run = gr.on(
+                triggers,
+                single_turn,
+                inputs=[prompt, *single_controls],
+                outputs=[response, single_info, single_sent],
+                api_name="single_turn",
+                concurrency_limit=CONCURRENCY_LIMIT,
+                show_progress="minimal",
+            )
+            run.then(_idle, outputs=[submit, stop], queue=False, api_visibility="private")
+            stop.click(_idle, outputs=[submit, stop], cancels=[run], queue=False, api_visibility="private")
+
+        with gr.Tab("Multi-turn", id="multi-turn"):
+            # Rendered before the ChatInterface: it would otherwise tuck them into its own accordion.
+            with gr.Row(equal_height=True):
+                chat_controls = _render_controls(_make_controls("multi", model_choices, settings.model))
+            chat_info = gr.Markdown(elem_classes="reply-info", elem_id="chat-info", render=False)
+            chat_sent = gr.Code(language="json", show_label=False, elem_id="chat-sent", render=False)
+            gr.ChatInterface(
+                multi_turn,
+                chatbot=gr.Chatbot(
+                    height=CHAT_HEIGHT, label="Conversation", buttons=["copy", "copy_all"], elem_id="chatbot"
+                ),
+                textbox=gr.Textbox(
+                    placeholder=f"Message Palmyra ({MESSAGES_COMMAND} shows the messages kept so far)",
+                    show_label=False,
+                    container=False,
+                    scale=7,
+                    submit_btn=True,
+                    stop_btn=True,
+                    elem_id="chat-input",
+                ),
+                additional_inputs=chat_controls,
+                additional_outputs=[chat_info, chat_sent],
+                examples=[[example] for example in EXAMPLES],
+                cache_examples=False,
+                editable=True,
+                api_name="chat",
+                concurrency_limit=CONCURRENCY_LIMIT,
+                fill_height=False,
+            )
+            chat_info.render()
+            with gr.Accordion("Messages sent with the last request", open=False):
+                chat_sent.render()
+
+        demo.load(refresh_models, outputs=[single_controls[2], chat_controls[2]], api_visibility="private")
+    demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
+    return demo
+
+
+def _make_controls(tab: str, model_choices: list[str], model: str) -> list[gr.Component]:
+    """A tab's Temperature, Non-streaming, Model and System message, in the handlers' argument order.
+
+    Made unrendered so that each tab places them where it wants (the chat tab beside the chat).
+    """
+    return [
+        gr.Slider(
+            chat.MIN_TEMPERATURE,
+            chat.MAX_TEMPERATURE,
+            value=chat.DEFAULT_TEMPERATURE,
+            step=0.1,
+            label="Temperature",
+            info="0 = focused and repeatable, 2 = most varied",
+            elem_id=f"{tab}-temperature",
+            render=False,
+        ),
+        gr.Checkbox(
+            False,
+            label="Non-streaming",
+            info="Show the reply whole, once complete",
+            elem_id=f"{tab}-non-streaming",
+            render=False,
+        ),
+        gr.Dropdown(model_choices, value=model, label="Model", elem_id=f"{tab}-model", render=False),
+        gr.Textbox(chat.SYSTEM_MESSAGE, lines=4, show_label=False, elem_id=f"{tab}-system", render=False),
+    ]
+
+
+def _render_controls(controls: list[gr.Component]) -> list[gr.Component]:
+    """Render the controls here, the system message in a collapsed panel with a way back to the default."""
+    temperature, non_streaming, model, system = controls
+    for control in (model, temperature, non_streaming):
+        control.render()
+    with gr.Accordion("System message", open=False):
+        system.render()
+        reset = gr.Button("Reset to default", size="sm", elem_id=f"{system.elem_id}-reset")
+        reset.click(lambda: chat.SYSTEM_MESSAGE, outputs=system, queue=False, api_visibility="private")
+    return controls
+
+
+def _busy() -> tuple[Any, Any]:
+    """Show that a reply is being generated, as the notebook did: Submit disabled, Stop enabled."""
+    return gr.update(value="Generating…", interactive=False), gr.update(interactive=True)
+
+
+def _idle() -> tuple[Any, Any]:
+    return gr.update(value="Submit", interactive=True), gr.update(interactive=False)

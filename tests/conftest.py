@@ -1,0 +1,68 @@
+"""Shared fixtures: the Writer stand-in and the app, both served for real on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no network
+
+import pytest
+from gradio_client import Client
+from writerai import AsyncWriter
+
+from components.client import Settings
+from components.standin import StandIn
+from components.ui import LAUNCH_OPTIONS, build_demo
+
+TEST_KEY = "test-key-7f3a9c"  # a marker: it must never show up anywhere but the Authorization header
+SYSTEM = "You are a test assistant."
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def standin_server() -> Iterator[StandIn]:
+    with StandIn(api_key=TEST_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def standin(standin_server: StandIn) -> Iterator[StandIn]:
+    """The session's stand-in with a clean record and default behaviour for each test."""
+    standin_server.reset()
+    yield standin_server
+    standin_server.reset()
+
+
+@pytest.fixture
+def writer(standin: StandIn) -> AsyncWriter:
+    """A real SDK client pointed at the stand-in; no retries, so faults surface at once."""
+    return AsyncWriter(api_key=TEST_KEY, base_url=standin.url, max_retries=0)
+
+
+def launch(settings: Settings) -> tuple[object, str]:
+    demo = build_demo(settings)
+    demo.launch(
+        prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True, **LAUNCH_OPTIONS
+    )
+    return demo, demo.local_url
+
+
+@pytest.fixture(scope="session")
+def app_url(standin_server: StandIn) -> Iterator[str]:
+    """The app, served once per session, talking to the stand-in with a key."""
+    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin_server.url))
+    yield url
+    demo.close()
+
+
+@pytest.fixture
+def app(app_url: str, standin: StandIn) -> Client:
+    """A fresh gradio_client session (its own chat history) on the app."""
+    return Client(app_url, verbose=False)

@@ -1,0 +1,55 @@
+"""Settings and clients: env parsing, the key kept out of reprs, lazy cached clients, the model list."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from writerai import AsyncWriter
+
+from components import client
+from components.client import FALLBACK_MODELS, Settings, client_for, list_models
+from components.standin import StandIn
+from tests.conftest import TEST_KEY, free_port
+
+
+def test_settings_from_env_treats_blanks_as_unset() -> None:
+    assert Settings.from_env({"WRITER_API_KEY": "  ", "WRITER_BASE_URL": "", "WRITER_MODEL": ""}) == Settings()
+    settings = Settings.from_env({"WRITER_API_KEY": "k", "WRITER_BASE_URL": "http://h", "WRITER_MODEL": "palmyra-fin"})
+    assert (settings.api_key, settings.base_url, settings.model, settings.offline) == (
+        "k",
+        "http://h",
+        "palmyra-fin",
+        False,
+    )
+    assert Settings().offline
+
+
+def test_the_key_stays_out_of_the_settings_repr() -> None:
+    assert TEST_KEY not in repr(Settings(api_key=TEST_KEY))
+    assert TEST_KEY not in str(Settings(api_key=TEST_KEY))
+
+
+def test_one_client_per_key_and_base_url_with_bounded_retries() -> None:
+    a = client_for(Settings(api_key="k1", base_url="http://127.0.0.1:9"))
+    assert a is client_for(Settings(api_key="k1", base_url="http://127.0.0.1:9", model="palmyra-x4"))
+    assert a is not client_for(Settings(api_key="k2", base_url="http://127.0.0.1:9"))
+    assert a.max_retries == client.MAX_RETRIES
+    assert a.timeout == client.TIMEOUT
+
+
+def test_offline_mode_talks_to_a_local_stand_in_over_http() -> None:
+    offline = client_for(Settings())
+    assert offline.base_url.host == "127.0.0.1"
+    assert httpx.get(f"{client.offline_base_url()}/v1/models", headers={"Authorization": "Bearer x"}).status_code == 200
+    assert client_for(Settings()) is offline  # started once
+
+
+def test_models_come_from_the_api(standin: StandIn, writer: AsyncWriter) -> None:
+    assert asyncio.run(list_models(writer)) == list(FALLBACK_MODELS)
+    assert [(r.method, r.path) for r in standin.requests] == [("GET", "/v1/models")]
+
+
+def test_models_fall_back_to_the_built_in_list_when_unreachable() -> None:
+    unreachable = AsyncWriter(api_key="k", base_url=f"http://127.0.0.1:{free_port()}", max_retries=0)
+    assert asyncio.run(list_models(unreachable)) == list(FALLBACK_MODELS)

@@ -1,0 +1,35 @@
+"""An optional check against Writer's real API: runs only with WRITER_LIVE=1 and a key."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from components.chat import build_messages, generate_reply
+from components.client import Settings, client_for
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("WRITER_LIVE") != "1" or not os.environ.get("WRITER_API_KEY"),
+    reason="live test: set WRITER_LIVE=1 and WRITER_API_KEY to call Writer's API",
+)
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_real_reply(stream: bool) -> None:
+    settings = Settings.from_env()
+
+    async def run() -> str:
+        messages = build_messages([], "Say hello in three words.", "Be brief.")
+        updates = [
+            u
+            async for u in generate_reply(
+                client_for(settings), messages, model=settings.model, temperature=0.0, stream=stream
+            )
+        ]
+        assert updates[-1].info.error is None, updates[-1].info.error
+        assert updates[-1].info.finish_reason in {"stop", "length"}
+        return updates[-1].text
+
+    assert asyncio.run(run()).strip()

@@ -1,0 +1,73 @@
+"""The stand-in speaks Writer's wire format (shared/writer-api.md), checked at the HTTP level."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from components.standin import StandIn
+from tests.conftest import TEST_KEY
+
+AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
+BODY = {"model": "palmyra-x5", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_stream_is_sse_with_usage_chunk_and_done(standin: StandIn) -> None:
+    body = BODY | {"stream": True, "stream_options": {"include_usage": True}}
+    response = httpx.post(f"{standin.url}/v1/chat", json=body, headers=AUTH)
+    assert response.headers["content-type"] == "text/event-stream"
+    events = [line.removeprefix("data: ") for line in response.text.split("\n\n") if line]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert chunks[0]["choices"][0]["delta"] == {
+        "content": "",
+        "role": "assistant",
+        "tool_calls": None,
+        "graph_data": {"sources": None, "status": None, "subqueries": None},
+        "refusal": None,
+    }
+    assert len({c["id"] for c in chunks}) == len(chunks)  # a new id per chunk, as Writer does
+    assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
+
+
+def test_non_streaming_body_has_the_documented_fields(standin: StandIn) -> None:
+    data = httpx.post(f"{standin.url}/v1/chat", json=BODY, headers=AUTH).json()
+    assert data["object"] == "chat.completion"
+    assert set(data) >= {"id", "choices", "created", "model", "usage"}
+    assert data["choices"][0]["message"]["role"] == "assistant"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}])
+def test_a_missing_or_wrong_key_is_a_writer_401(standin: StandIn, headers: dict[str, str]) -> None:
+    response = httpx.post(f"{standin.url}/v1/chat", json=BODY, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["tpe"] == "Unauthorized"
+    assert response.json()["errors"][0]["key"] == "fail.unauthorized.badToken"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        BODY | {"model": "gpt-4"},
+        BODY | {"messages": []},
+        BODY | {"messages": [{"role": "wizard", "content": "x"}]},
+        BODY | {"temperature": 2.5},
+    ],
+    ids=["unknown-model", "no-messages", "bad-role", "temperature-out-of-range"],
+)
+def test_what_writer_rejects_is_a_400(standin: StandIn, body: dict) -> None:
+    response = httpx.post(f"{standin.url}/v1/chat", json=body, headers=AUTH)
+    assert response.status_code == 400
+    assert response.json()["tpe"] == "BadRequest"
+
+
+def test_every_request_is_recorded_with_its_headers(standin: StandIn) -> None:
+    httpx.post(f"{standin.url}/v1/chat", json=BODY, headers=AUTH)
+    (record,) = standin.chat_requests()
+    assert record.body == BODY
+    assert record.headers["authorization"] == f"Bearer {TEST_KEY}"
+    assert record.status == 200
+    assert record.wait_done(1)
