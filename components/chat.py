@@ -187,7 +187,7 @@ def _take_metadata(info: ReplyInfo, response: Any) -> None:
 
 
 _STATUS_ADVICE = {
-    400: "Writer rejected the request as invalid",
+    400: "Writer rejected the request as invalid (400)",
     401: "Writer rejected the API key (401). Check WRITER_API_KEY: it must be a valid, unexpired key",
     403: "This API key has no access to the selected model (403). Pick another model or check the key's permissions",
     404: "Writer could not find that model or endpoint (404). Pick another model, or check WRITER_BASE_URL",
@@ -215,7 +215,7 @@ def describe_error(exc: BaseException) -> str:
         if status >= 500:
             return f"Writer's service failed ({status}): {detail or 'server error'}. Try again in a moment."
         advice = _STATUS_ADVICE.get(status, f"Writer answered with an error ({status})")
-        return f"{advice}: {detail}." if detail else f"{advice}."
+        return f"{advice}. Writer said: {detail}." if detail else f"{advice}."
     if isinstance(exc, httpx.TimeoutException):
         return f"Writer stopped sending for {TIMEOUT_HINT}; the reply was cut off. Try again."
     if isinstance(exc, httpx.HTTPError):

@@ -129,11 +129,11 @@ def _count_tokens(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
-def _validate(body: Any) -> str | None:
+def _validate(body: Any, models: tuple[tuple[str, str], ...]) -> str | None:
     """What Writer would reject with a 400, or None. Mirrors the spec's required fields."""
     if not isinstance(body, dict):
         return "Request body must be a JSON object"
-    if body.get("model") not in {model_id for model_id, _ in MODELS}:
+    if body.get("model") not in {model_id for model_id, _ in models}:
         return f"Model {body.get('model')!r} is not supported"
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
@@ -150,12 +150,21 @@ def _validate(body: Any) -> str | None:
 class StandIn:
     """A Writer-compatible HTTP server on 127.0.0.1, run on a thread of its own."""
 
-    def __init__(self, *, api_key: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        models: tuple[tuple[str, str], ...] = MODELS,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.api_key = api_key  # None accepts any non-empty bearer token
+        self.models = models  # (id, name) pairs: what GET /v1/models lists and POST /v1/chat accepts
         self.default = Behaviour()
         self.requests: list[RecordedRequest] = []
         self._queue: list[Behaviour] = []
         self._lock = threading.Lock()
+        self._recorded = threading.Condition(self._lock)  # notified on each new request
         self._host, self._port = host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -181,7 +190,18 @@ class StandIn:
     def chat_requests(self) -> list[RecordedRequest]:
         """The POST /v1/chat requests received so far, oldest first."""
         with self._lock:
-            return [r for r in self.requests if r.path == "/v1/chat"]
+            return self._chat_requests()
+
+    def wait_for_chat(self, count: int = 1, timeout: float = 10.0) -> list[RecordedRequest]:
+        """Block until ``count`` chat requests have arrived; return them all. Raises on timeout."""
+        with self._recorded:
+            if not self._recorded.wait_for(lambda: len(self._chat_requests()) >= count, timeout):
+                msg = f"expected {count} chat request(s) within {timeout} s, got {len(self._chat_requests())}"
+                raise TimeoutError(msg)
+            return self._chat_requests()
+
+    def _chat_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == "/v1/chat"]
 
     def start(self) -> StandIn:
         """Bind the port and serve on a daemon thread; return once it accepts connections."""
@@ -225,8 +245,9 @@ class StandIn:
     def _record(self, scope: dict[str, Any], body: Any) -> RecordedRequest:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         record = RecordedRequest(scope["method"], scope["path"], headers, body, time.monotonic())
-        with self._lock:
+        with self._recorded:
             self.requests.append(record)
+            self._recorded.notify_all()
         return record
 
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
@@ -254,7 +275,7 @@ class StandIn:
         if not token or (self.api_key is not None and token != self.api_key):
             await _send_json(send, record, 401, error_body(401))
         elif (record.method, record.path) == ("GET", "/v1/models"):
-            models = [{"id": model_id, "name": name} for model_id, name in MODELS]
+            models = [{"id": model_id, "name": name} for model_id, name in self.models]
             await _send_json(send, record, 200, {"models": models})
         elif (record.method, record.path) == ("POST", "/v1/chat"):
             await self._chat(record, receive, send)
@@ -267,7 +288,7 @@ class StandIn:
         if behaviour.status != 200:
             await _send_json(send, record, behaviour.status, error_body(behaviour.status), extra_headers)
             return
-        problem = _validate(record.body)
+        problem = _validate(record.body, self.models)
         if problem:
             await _send_json(send, record, 400, error_body(400, problem))
             return

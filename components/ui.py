@@ -37,6 +37,7 @@ OFFLINE_NOTICE = (
 )
 CSS = """
 #offline-notice { border: 1px solid var(--color-accent); border-radius: var(--radius-lg); padding: 0.5rem 1rem; }
+.output-label { margin-bottom: -0.5rem; }
 .reply-info { font-size: var(--text-sm); color: var(--body-text-color-subdued); }
 """
 # Options for demo.launch(): Gradio 6 takes theme and css there. SSR stays off: its Node
@@ -111,14 +112,19 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
     async def single_turn(
         prompt: str, temperature: float, non_streaming: bool, model: str, system: str
     ) -> AsyncIterator[tuple[str, str, str]]:
-        """One prompt, one reply: only the system message and the prompt are sent."""
+        """One prompt, one reply: only the system message and the prompt are sent.
+
+        Failures are shown (metadata panel and a toast), not raised: after a raised error
+        Gradio 6.31's front end skips the follow-up that gives the Submit button back.
+        """
         if not prompt or not prompt.strip():
-            raise gr.Error("Type a prompt first.", title="Nothing to send")
+            gr.Warning("Type a prompt first.", title="Nothing to send")
+            return
         sent, replies = start_reply([], prompt, temperature, non_streaming, model, system)
         async for update in replies:
             yield update.text, format_info(update.info, interrupted=update.interrupted), sent
         if update.info.error:
-            raise gr.Error(update.info.error, title="Writer request failed")
+            gr.Warning(update.info.error, title="Writer request failed")
 
     async def multi_turn(
         message: str, history: list[dict[str, Any]], temperature: float, non_streaming: bool, model: str, system: str
@@ -153,6 +159,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                     with gr.Row():
                         submit = gr.Button("Submit", variant="primary", elem_id="submit")
                         stop = gr.Button("Stop", variant="stop", interactive=False, elem_id="stop")
+                    gr.Markdown("**Response**", elem_classes="output-label")  # gr.Markdown does not show its label
                     response = gr.Markdown(
                         label="Response",
                         show_label=True,

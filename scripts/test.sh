@@ -4,8 +4,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
+CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/lib/chromium/chromium}"
 
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+# The browser tests drive Debian's Chromium (Playwright's own download cannot work offline).
+# Install it once; skip when present. Without apt the browser tests skip, except under CI=true.
+if [ ! -x "$CHROMIUM_PATH" ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "apt-get not found: cannot install Chromium; the browser tests will be skipped." >&2
+  fi
+fi
+
 "$PYTHON" -m ruff format --check .
 "$PYTHON" -m ruff check .
 "$PYTHON" -m pytest "$@"

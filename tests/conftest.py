@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no network
 
@@ -13,11 +16,30 @@ from gradio_client import Client
 from writerai import AsyncWriter
 
 from components.client import Settings
-from components.standin import StandIn
+from components.standin import MODELS, StandIn
 from components.ui import LAUNCH_OPTIONS, build_demo
 
 TEST_KEY = "test-key-7f3a9c"  # a marker: it must never show up anywhere but the Authorization header
 SYSTEM = "You are a test assistant."
+EXTRA_MODEL = "palmyra-lab-test"  # listed only by the stand-in: proves the model list comes from the API
+
+
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a fresh event loop in its own thread.
+
+    pytest-playwright's sync API keeps a loop running on the main thread for the whole
+    session, so a plain asyncio.run() there fails once a browser test has run.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fast tests first, the browser tests last."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)
 
 
 def free_port() -> int:
@@ -28,7 +50,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def standin_server() -> Iterator[StandIn]:
-    with StandIn(api_key=TEST_KEY) as server:
+    with StandIn(api_key=TEST_KEY, models=(*MODELS, (EXTRA_MODEL, "Palmyra Lab (test)"))) as server:
         yield server
 
 

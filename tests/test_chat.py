@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from typing import Any
 
@@ -11,7 +10,7 @@ from writerai import AsyncWriter
 
 from components.chat import ReplyUpdate, build_messages, describe_error, generate_reply
 from components.standin import Behaviour, StandIn, reply_text
-from tests.conftest import SYSTEM, TEST_KEY, free_port
+from tests.conftest import SYSTEM, TEST_KEY, free_port, run_async
 
 
 def collect(writer: AsyncWriter, prompt: str = "hello there", **kwargs: Any) -> list[ReplyUpdate]:
@@ -21,7 +20,7 @@ def collect(writer: AsyncWriter, prompt: str = "hello there", **kwargs: Any) -> 
         messages = build_messages([], prompt, SYSTEM)
         return [update async for update in generate_reply(writer, messages, **options)]
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def test_streaming_grows_and_ends_with_the_whole_reply(writer: AsyncWriter, standin: StandIn) -> None:
@@ -125,7 +124,7 @@ def test_closing_the_generator_closes_the_upstream_response(writer: AsyncWriter,
         await replies.aclose()  # what Gradio does on Stop or a closed tab
         return first.text
 
-    assert asyncio.run(stop_after_first_update()) == "Echo:"
+    assert run_async(stop_after_first_update()) == "Echo:"
     record = standin.chat_requests()[0]
     assert record.wait_done(timeout=5)
     assert record.disconnected and record.chunks_sent < 5

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 from writerai import AsyncWriter
 
 from components import client
 from components.client import FALLBACK_MODELS, Settings, client_for, list_models
 from components.standin import StandIn
-from tests.conftest import TEST_KEY, free_port
+from tests.conftest import EXTRA_MODEL, TEST_KEY, free_port, run_async
 
 
 def test_settings_from_env_treats_blanks_as_unset() -> None:
@@ -46,10 +44,10 @@ def test_offline_mode_talks_to_a_local_stand_in_over_http() -> None:
 
 
 def test_models_come_from_the_api(standin: StandIn, writer: AsyncWriter) -> None:
-    assert asyncio.run(list_models(writer)) == list(FALLBACK_MODELS)
+    assert run_async(list_models(writer)) == [*FALLBACK_MODELS, EXTRA_MODEL]
     assert [(r.method, r.path) for r in standin.requests] == [("GET", "/v1/models")]
 
 
 def test_models_fall_back_to_the_built_in_list_when_unreachable() -> None:
     unreachable = AsyncWriter(api_key="k", base_url=f"http://127.0.0.1:{free_port()}", max_retries=0)
-    assert asyncio.run(list_models(unreachable)) == list(FALLBACK_MODELS)
+    assert run_async(list_models(unreachable)) == list(FALLBACK_MODELS)

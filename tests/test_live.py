@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 
 import pytest
 
 from components.chat import build_messages, generate_reply
 from components.client import Settings, client_for
+from tests.conftest import run_async
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("WRITER_LIVE") != "1" or not os.environ.get("WRITER_API_KEY"),
@@ -32,4 +32,4 @@ def test_a_real_reply(stream: bool) -> None:
         assert updates[-1].info.finish_reason in {"stop", "length"}
         return updates[-1].text
 
-    assert asyncio.run(run()).strip()
+    assert run_async(run()).strip()

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from components.streaming import coalesce
+from tests.conftest import run_async
 
 
 async def burst(n: int) -> AsyncIterator[str]:
@@ -17,7 +18,7 @@ def test_a_fast_burst_becomes_few_updates_and_ends_complete() -> None:
     async def run() -> list[str]:
         return [text async for text in coalesce(burst(2000), interval=0.04)]
 
-    updates = asyncio.run(run())
+    updates = run_async(run())
     assert updates[0] == "x"  # the first token is never delayed
     assert updates[-1] == "x" * 2000
     assert len(updates) < 20  # 2,000 pieces arrive in well under 20 intervals here
@@ -40,7 +41,7 @@ def test_text_that_arrives_before_a_stall_is_shown_during_the_stall() -> None:
                 release.set()
         return seen
 
-    assert asyncio.run(asyncio.wait_for(run(), timeout=5)) == ["a", "ab", "abc"]
+    assert run_async(asyncio.wait_for(run(), timeout=5)) == ["a", "ab", "abc"]
 
 
 def test_closing_early_closes_the_source() -> None:
@@ -60,4 +61,4 @@ def test_closing_early_closes_the_source() -> None:
         await updates.aclose()
         return closed.is_set()
 
-    assert asyncio.run(run())
+    assert run_async(run())

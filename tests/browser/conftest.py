@@ -1,0 +1,85 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against the app on 127.0.0.1.
+
+No browser is downloaded: Playwright launches the system Chromium. Where it is missing
+the browser tests skip with the reason, except under CI=true, where that fails the run.
+Facts behind the choices here: shared/browser-testing.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from components.client import Settings
+from tests.conftest import launch
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium"))  # not /usr/bin's shell wrapper
+SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR", "test-artifacts/screenshots"))
+expect.set_options(timeout=20_000)  # expect() keeps its own 5 s default otherwise; the machine is shared
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_present() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = (
+        f"Chromium not found at {CHROMIUM}: install Debian's chromium (bash scripts/test.sh does) or set CHROMIUM_PATH"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    # Playwright already adds --headless, --no-sandbox and the no-background-network flags.
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": ["--disable-gpu", "--disable-quic"]}
+
+
+@pytest.fixture(scope="module")
+def offline_url() -> Iterator[str]:
+    """The app without a key: offline demo mode."""
+    demo, url = launch(Settings(api_key=None))
+    yield url
+    demo.close()
+
+
+def open_app(page: Page, url: str, tab: str = "Single-turn") -> None:
+    """Load the page and open a tab; waits for a visible element (networkidle never settles: heartbeat)."""
+    page.goto(url)
+    expect(page.get_by_role("tab", name="Single-turn")).to_be_visible()
+    if tab != "Single-turn":
+        page.get_by_role("tab", name=tab).click()
+    expect(page.locator("#prompt textarea" if tab == "Single-turn" else "#chat-input textarea")).to_be_visible()
+
+
+def record_text(page: Page, selector: str) -> None:
+    """Record every distinct text of ``selector`` inside the page (a Python-side poll misses states)."""
+    page.evaluate(
+        """(selector) => {
+            window.__states = [];
+            window.__recorder = setInterval(() => {
+                const text = document.querySelector(selector)?.innerText ?? '';
+                if (window.__states.at(-1) !== text) window.__states.push(text);
+            }, 10);
+        }""",
+        selector,
+    )
+
+
+def recorded_states(page: Page) -> list[str]:
+    return page.evaluate("() => { clearInterval(window.__recorder); return window.__states.filter(t => t.trim()); }")
+
+
+def bot_messages(page: Page) -> list[str]:
+    return page.locator('[data-testid="bot"]').all_inner_texts()
+
+
+def wait_for_reply(page: Page, info_selector: str) -> None:
+    """The reply is complete when its metadata shows the total time (only the last update has it)."""
+    expect(page.locator(info_selector)).to_contain_text("total", timeout=20_000)
