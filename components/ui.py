@@ -190,7 +190,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
 
         with gr.Tab("Multi-turn", id="multi-turn"):
             # Rendered before the ChatInterface: it would otherwise tuck them into its own accordion.
-            with gr.Row(equal_height=True):
+            with gr.Row():
                 chat_controls = _render_controls(_make_controls("multi", model_choices, settings.model))
             chat_info = gr.Markdown(elem_classes="reply-info", elem_id="chat-info", render=False)
             chat_sent = gr.Code(language="json", show_label=False, elem_id="chat-sent", render=False)
