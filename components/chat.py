@@ -9,6 +9,7 @@ SDK or transport error, so a UI can always show what arrived; cancellation
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -20,7 +21,7 @@ import httpx
 import writerai
 from writerai import AsyncWriter
 
-from components.client import TIMEOUT
+from components.retry import DEFAULT_RETRY, RetryPolicy
 from components.streaming import coalesce
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,9 @@ SYSTEM_MESSAGE = (
 )
 DEFAULT_TEMPERATURE = 1.0
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.0, 2.0  # the cookbook's range; Palmyra X5 accepts 0.0-2.0
-TIMEOUT_HINT = f"{TIMEOUT.read:.0f} s"
+# ~15k tokens: at Writer's default 25,000 tokens/minute, a longer prompt is rate-limited on its own.
+MAX_PROMPT_CHARS = 60_000
+CHARS_PER_TOKEN = 4  # the usual rule of thumb for English; only used to decide what to trim
 
 
 @dataclass
@@ -65,6 +68,7 @@ class ReplyUpdate:
     text: str
     info: ReplyInfo
     done: bool = False
+    status: str | None = None  # what the app is doing meanwhile, e.g. waiting to retry
 
     @property
     def interrupted(self) -> bool:
@@ -120,6 +124,74 @@ def build_messages(history: Iterable[Mapping[str, Any]], prompt: str, system: st
     return [*history_to_messages(history, system), {"role": "user", "content": prompt}]
 
 
+class InvalidRequestError(ValueError):
+    """A request that is not sent. ``message`` is for the user."""
+
+    def __init__(self, message: str, *, from_api_only: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        # True when the page's widgets cannot produce it (only a direct API call can).
+        self.from_api_only = from_api_only
+
+
+def check_parameters(temperature: object, model: object, models: Iterable[str]) -> float:
+    """The temperature as a float, after checking both values; raises InvalidRequestError."""
+    is_number = isinstance(temperature, (int, float)) and not isinstance(temperature, bool)
+    if not is_number or not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:  # NaN fails the range too
+        msg = f"Temperature must be a number from {MIN_TEMPERATURE} to {MAX_TEMPERATURE}, not {temperature!r}."
+        raise InvalidRequestError(msg, from_api_only=True)
+    known = list(models)
+    if model not in known:
+        msg = f"Unknown model {model!r}. Choose one of: {', '.join(known)}."
+        raise InvalidRequestError(msg, from_api_only=True)
+    return float(temperature)
+
+
+def check_prompt(prompt: object, system: object) -> str:
+    """The prompt, after checking it and the system message; raises InvalidRequestError."""
+    if not isinstance(prompt, str) or not isinstance(system, str):
+        msg = "The prompt and the system message must be text."
+        raise InvalidRequestError(msg, from_api_only=True)
+    if not prompt.strip():
+        msg = "Type a prompt first."
+        raise InvalidRequestError(msg)
+    for name, text in (("prompt", prompt), ("system message", system)):
+        if len(text) > MAX_PROMPT_CHARS:
+            msg = f"The {name} is {len(text):,} characters long; the limit is {MAX_PROMPT_CHARS:,}. Shorten it."
+            raise InvalidRequestError(msg)
+    return prompt
+
+
+def estimate_tokens(message: Mapping[str, str]) -> int:
+    """A cheap upper-side estimate: about 4 characters a token, plus the message's framing."""
+    return len(message["content"]) // CHARS_PER_TOKEN + 4
+
+
+def fit_to_context(messages: list[dict[str, str]], max_tokens: int) -> tuple[list[dict[str, str]], int]:
+    """Drop the oldest exchanges until the messages fit ``max_tokens``; return them and how many turns went.
+
+    The system message and the new prompt always stay; raises InvalidRequestError when even they do not fit.
+    """
+    head = messages[:1] if messages and messages[0]["role"] == "system" else []
+    middle, prompt = messages[len(head) : -1], messages[-1]
+    budget = max_tokens - sum(estimate_tokens(m) for m in (*head, prompt))
+    if budget < 0:
+        msg = f"The prompt and system message are too long for the context budget ({max_tokens:,} tokens)."
+        raise InvalidRequestError(msg)
+    total, dropped = sum(estimate_tokens(m) for m in middle), 0
+    while middle and total > budget:
+        total -= estimate_tokens(middle[0])
+        middle, dropped = middle[1:], dropped + 1
+        if middle and middle[0]["role"] == "assistant":  # never start the history with a reply
+            total -= estimate_tokens(middle[0])
+            middle, dropped = middle[1:], dropped + 1
+    return [*head, *middle, prompt], dropped
+
+
+# Transient statuses, as the SDK retries them (_base_client.py `_should_retry`).
+_RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
 async def generate_reply(
     client: AsyncWriter,
     messages: list[dict[str, str]],
@@ -127,37 +199,97 @@ async def generate_reply(
     model: str,
     temperature: float,
     stream: bool,
+    retry: RetryPolicy = DEFAULT_RETRY,
 ) -> AsyncIterator[ReplyUpdate]:
-    """Yield the growing reply; the last update has ``done=True``. Non-streaming yields once."""
+    """Yield the growing reply; the last update has ``done=True``. Non-streaming yields one text.
+
+    Before any text has arrived, transient failures are retried with ``status`` updates
+    that say so; once text has arrived a failure ends the reply, keeping what came.
+    """
     info = ReplyInfo(model=model, temperature=temperature, stream=stream)
     parts: list[str] = []  # everything received, including what the coalescer has not shown yet
     started = time.monotonic()
-    try:
-        if stream:
-            chunks = await client.chat.chat(
-                messages=messages,
-                model=model,
-                temperature=temperature,
-                stream=True,
-                stream_options={"include_usage": True},  # the last chunk then carries token usage
-            )
-            # Closing both on exit (Stop, a closed tab) closes the upstream HTTP response.
-            async with chunks, aclosing(coalesce(_deltas(chunks, info, parts, started))) as texts:
+    for attempt in range(1, retry.attempts + 1):
+        try:
+            # aclosing: a Stop closes this generator at its yield, and must reach the stream inside.
+            async with aclosing(_attempt(client, messages, info, parts, started)) as texts:
                 async for text in texts:
                     yield ReplyUpdate(text, info)
-        else:
-            response = await client.chat.chat(messages=messages, model=model, temperature=temperature, stream=False)
-            info.first_token_s = time.monotonic() - started
-            _take_metadata(info, response)
-            if response.choices:
-                info.finish_reason = response.choices[0].finish_reason
-                parts.append(response.choices[0].message.content or "")
-    except (writerai.APIError, httpx.HTTPError) as exc:
-        # Raw httpx errors come from inside a stream (a drop, a read timeout): the SDK does not wrap them.
-        info.error = describe_error(exc)
-        logger.warning("Writer request failed: %s (%s)", type(exc).__name__, getattr(exc, "status_code", "-"))
+            break
+        except (writerai.APIError, httpx.HTTPError) as exc:
+            # Raw httpx errors come from inside a stream (a drop, a read timeout): the SDK does not wrap them.
+            logger.warning("Writer request failed: %s (%s)", type(exc).__name__, getattr(exc, "status_code", "-"))
+            delay = None if parts or attempt == retry.attempts else _retry_delay(exc, attempt, retry)
+            if delay is None:
+                info.error = describe_error(exc, timeout=_read_timeout(client))
+                break
+            reason = _short_reason(exc)
+        status = f"{reason} Retrying in {delay:.1f} s (attempt {attempt + 1} of {retry.attempts})…"
+        yield ReplyUpdate("", info, status=status)
+        await asyncio.sleep(delay)
     info.total_s = time.monotonic() - started
     yield ReplyUpdate("".join(parts), info, done=True)
+
+
+async def _attempt(
+    client: AsyncWriter, messages: list[dict[str, str]], info: ReplyInfo, parts: list[str], started: float
+) -> AsyncIterator[str]:
+    """One request: yield the growing text (streaming) or nothing (the text lands in ``parts``)."""
+    if info.stream:
+        chunks = await client.chat.chat(
+            messages=messages,
+            model=info.model,
+            temperature=info.temperature,
+            stream=True,
+            stream_options={"include_usage": True},  # the last chunk then carries token usage
+        )
+        # Closing both on exit (Stop, a closed tab) closes the upstream HTTP response.
+        async with chunks, aclosing(coalesce(_deltas(chunks, info, parts, started))) as texts:
+            async for text in texts:
+                yield text
+    else:
+        response = await client.chat.chat(
+            messages=messages, model=info.model, temperature=info.temperature, stream=False
+        )
+        info.first_token_s = time.monotonic() - started
+        _take_metadata(info, response)
+        if response.choices:
+            info.finish_reason = response.choices[0].finish_reason
+            parts.append(response.choices[0].message.content or "")
+
+
+def _retry_delay(exc: BaseException, attempt: int, retry: RetryPolicy) -> float | None:
+    """Seconds to wait before retrying ``exc``, or None when it should not be retried."""
+    if isinstance(exc, writerai.APIStatusError):
+        if exc.status_code not in _RETRYABLE_STATUSES:
+            return None
+        retry_after = _retry_after(exc)
+        if retry_after is not None:
+            return retry_after if retry_after <= retry.max_wait else None
+    elif not isinstance(exc, writerai.APIConnectionError):
+        return None  # a failure inside a started stream: its text cannot be resumed
+    return min(retry.base_delay * 2 ** (attempt - 1), retry.max_wait)
+
+
+def _retry_after(exc: writerai.APIStatusError) -> float | None:
+    """The server's ``retry-after`` in seconds, when it sent a number."""
+    try:
+        value = float(exc.response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def _short_reason(exc: BaseException) -> str:
+    if isinstance(exc, writerai.APIStatusError):
+        return (
+            "Writer's rate limit was hit (429)."
+            if exc.status_code == 429
+            else f"Writer is unavailable ({exc.status_code})."
+        )
+    if isinstance(exc, writerai.APITimeoutError):
+        return "Writer did not answer in time."
+    return "Could not reach Writer."
 
 
 async def _deltas(chunks: AsyncIterator[Any], info: ReplyInfo, parts: list[str], started: float) -> AsyncIterator[str]:
@@ -198,10 +330,11 @@ _STATUS_ADVICE = {
 }
 
 
-def describe_error(exc: BaseException) -> str:
+def describe_error(exc: BaseException, timeout: float | None = None) -> str:
     """A specific, actionable message for the user. Never the raw error body, never a secret."""
+    waited = f"{timeout:g} s" if timeout else "the time limit"
     if isinstance(exc, writerai.APITimeoutError):
-        return f"Writer did not answer within {TIMEOUT_HINT}. Try again, or try a shorter prompt."
+        return f"Writer did not answer within {waited}. Try again, or try a shorter prompt."
     if isinstance(exc, writerai.APIConnectionError):
         return f"Could not reach Writer at {_host(exc.request)}. Check the network connection and WRITER_BASE_URL."
     if isinstance(exc, writerai.APIStatusError):
@@ -209,18 +342,23 @@ def describe_error(exc: BaseException) -> str:
         if status == 200:  # an SSE `event: error` inside a started stream
             return f"Writer reported an error in the middle of the reply: {detail or 'no details given'}."
         if status == 429:
-            retry_after = exc.response.headers.get("retry-after")
-            wait = f"Wait {retry_after} s and try again" if retry_after else "Wait a few seconds and try again"
+            retry_after = _retry_after(exc)
+            wait = f"Wait {retry_after:g} s and try again" if retry_after else "Wait a few seconds and try again"
             return f"Writer's rate limit was hit (429): {detail or 'too many requests'}. {wait}."
         if status >= 500:
             return f"Writer's service failed ({status}): {detail or 'server error'}. Try again in a moment."
         advice = _STATUS_ADVICE.get(status, f"Writer answered with an error ({status})")
         return f"{advice}. Writer said: {detail}." if detail else f"{advice}."
     if isinstance(exc, httpx.TimeoutException):
-        return f"Writer stopped sending for {TIMEOUT_HINT}; the reply was cut off. Try again."
+        return f"Writer stopped sending for {waited}; the reply was cut off. Try again."
     if isinstance(exc, httpx.HTTPError):
         return "The connection to Writer dropped in the middle of the reply. Try again."
     return "The request failed unexpectedly. Try again."
+
+
+def _read_timeout(client: AsyncWriter) -> float | None:
+    timeout = client.timeout
+    return timeout.read if isinstance(timeout, httpx.Timeout) else timeout
 
 
 def _description(body: object) -> str:

@@ -11,43 +11,68 @@ import functools
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 import writerai
 from writerai import AsyncWriter
 
 from components import standin
+from components.retry import DEFAULT_RETRY, RetryPolicy
+
+T = TypeVar("T", int, float)
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "palmyra-x5"
 # Shown when GET /v1/models cannot be reached: Writer's Palmyra chat models.
 FALLBACK_MODELS: tuple[str, ...] = tuple(model_id for model_id, _ in standin.MODELS)
-# The SDK's defaults (7 retries, 180 s read timeout: writerai/_constants.py) can keep a
-# visitor waiting for minutes. An interactive app fails fast and says why instead.
-MAX_RETRIES = 2
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+CONNECT_TIMEOUT = 5.0  # seconds; a dead address should fail fast
 OFFLINE_API_KEY = "offline-demo"  # the stand-in accepts any bearer token; the SDK insists on one
 _OFFLINE_CHUNK_DELAY = 0.03  # seconds between the stand-in's tokens, so offline replies visibly stream
 
 
+class SettingsError(ValueError):
+    """A setting in the environment has a value the app cannot use."""
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Where requests go. ``api_key=None`` means offline demo mode."""
+    """Where requests go, and the limits that protect the key. ``api_key=None`` means offline demo mode."""
 
     api_key: str | None = None
     base_url: str | None = None  # None: the SDK's default, https://api.writer.com
     model: str = DEFAULT_MODEL
+    # Failing fast: the SDK's defaults (180 s read timeout, 7 silent retries) suit batch jobs, not a chat page.
+    timeout: float = 30.0  # seconds without data from Writer before giving up
+    retry: RetryPolicy = DEFAULT_RETRY
+    # Spending the owner's key: on a public Space visitors bring their own unless the owner allows otherwise.
+    visitor_key_required: bool = False
+    rate_limit_per_minute: int = 20  # requests per session or IP; 0 turns the limit off
+    rate_limit_by_ip: bool = False  # behind a public link sessions are cheap to make; IPs are not
+    context_tokens: int = 24_000  # history is trimmed to fit; Writer's default limit is 25,000 tokens/minute
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        """Read ``WRITER_API_KEY``, ``WRITER_BASE_URL`` and ``WRITER_MODEL``; blanks count as unset."""
+        """Read the settings that .env.example documents; blanks count as unset."""
+
+        def get(name: str) -> str | None:
+            return environ.get(name, "").strip() or None
+
+        on_spaces = get("SPACE_ID") is not None  # Hugging Face sets it in every Space
         return cls(
-            api_key=environ.get("WRITER_API_KEY", "").strip() or None,
-            base_url=environ.get("WRITER_BASE_URL", "").strip() or None,
-            model=environ.get("WRITER_MODEL", "").strip() or DEFAULT_MODEL,
+            api_key=get("WRITER_API_KEY"),
+            base_url=get("WRITER_BASE_URL"),
+            model=get("WRITER_MODEL") or DEFAULT_MODEL,
+            timeout=_number(get, "WRITER_TIMEOUT", cls.timeout, float),
+            retry=RetryPolicy(attempts=1 + _number(get, "WRITER_MAX_RETRIES", RetryPolicy.attempts - 1, int)),
+            visitor_key_required=_choice(get, "VISITOR_KEY", {"required": True, "optional": False}, on_spaces),
+            rate_limit_per_minute=_number(get, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, int),
+            rate_limit_by_ip=_choice(get, "RATE_LIMIT_BY", {"ip": True, "session": False}, on_spaces),
+            context_tokens=_number(get, "WRITER_CONTEXT_TOKENS", cls.context_tokens, int),
         )
 
     @property
@@ -56,6 +81,28 @@ class Settings:
 
     def __repr__(self) -> str:  # never print the key, whatever logs this object
         return f"Settings(api_key={'set' if self.api_key else None}, base_url={self.base_url!r}, model={self.model!r})"
+
+
+def _number(get: Callable[[str], str | None], name: str, default: T, kind: Callable[[str], T]) -> T:
+    raw = get(name)
+    try:
+        value = default if raw is None else kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not value >= 0:  # also rejects NaN
+        msg = f"{name} must be a number of at least 0, not {raw!r}"
+        raise SettingsError(msg)
+    return value
+
+
+def _choice(get: Callable[[str], str | None], name: str, options: dict[str, bool], default: bool) -> bool:
+    raw = get(name)
+    if raw is None:
+        return default
+    if raw.lower() not in options:
+        msg = f"{name} must be one of {', '.join(options)}, not {raw!r}"
+        raise SettingsError(msg)
+    return options[raw.lower()]
 
 
 _offline_lock = threading.Lock()
@@ -75,16 +122,37 @@ def offline_base_url() -> str:
 
 
 def client_for(settings: Settings) -> AsyncWriter:
-    """The shared client for these settings (offline: the stand-in's)."""
+    """The shared client for the server's own key (offline: the stand-in's)."""
     if settings.offline:
-        return _client(OFFLINE_API_KEY, offline_base_url())
-    return _client(settings.api_key, settings.base_url)
+        return _client(OFFLINE_API_KEY, offline_base_url(), settings.timeout)
+    return _client(settings.api_key, settings.base_url, settings.timeout)
+
+
+@asynccontextmanager
+async def writer_for(settings: Settings, visitor_key: str | None = None) -> AsyncIterator[AsyncWriter]:
+    """The client for one request: the visitor's own key when given, else the server's.
+
+    A visitor's key gets a client of its own that is closed after the request: it is never
+    cached, stored or logged, so it lives on the server only while its request runs.
+    """
+    if not visitor_key:
+        yield client_for(settings)
+        return
+    async with AsyncWriter(
+        api_key=visitor_key, base_url=settings.base_url, max_retries=0, timeout=_timeout(settings.timeout)
+    ) as own:
+        yield own
 
 
 @functools.lru_cache(maxsize=8)
-def _client(api_key: str, base_url: str | None) -> AsyncWriter:
+def _client(api_key: str, base_url: str | None, timeout: float) -> AsyncWriter:
     """One client, and so one connection pool, per distinct key and base URL."""
-    return AsyncWriter(api_key=api_key, base_url=base_url, max_retries=MAX_RETRIES, timeout=TIMEOUT)
+    # Retries are the chat logic's (visible to the user), so the SDK makes none of its own.
+    return AsyncWriter(api_key=api_key, base_url=base_url, max_retries=0, timeout=_timeout(timeout))
+
+
+def _timeout(seconds: float) -> httpx.Timeout:
+    return httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT, seconds))
 
 
 async def list_models(client: AsyncWriter) -> list[str]:

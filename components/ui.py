@@ -9,14 +9,18 @@ state), never in module globals.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
 from components import chat, client
-from components.chat import ReplyInfo, ReplyUpdate
+from components.chat import InvalidRequestError, ReplyInfo, ReplyUpdate
+from components.limits import RateLimiter
 
 CHAT_HEIGHT = 520  # px; inside a tab the chatbot otherwise keeps Gradio's cramped 400 px default
 # Handlers are async and I/O-bound: they hold no thread while waiting on Writer, so many
@@ -35,6 +39,10 @@ OFFLINE_NOTICE = (
     "echoes your prompt and the settings it received. To chat with Palmyra, set `WRITER_API_KEY` in "
     "the environment or in `.env` (on Hugging Face Spaces: a Space secret) and restart the app."
 )
+VISITOR_KEY_REQUIRED = (
+    "This app asks each visitor to use their own Writer API key: enter it under "
+    "“Your Writer API key” at the top of the page."
+)
 CSS = """
 #offline-notice { border: 1px solid var(--color-accent); border-radius: var(--radius-lg); padding: 0.5rem 1rem; }
 .output-label { margin-bottom: -0.5rem; }
@@ -42,10 +50,40 @@ CSS = """
 """
 # Options for demo.launch(): Gradio 6 takes theme and css there. SSR stays off: its Node
 # server outlived the app and held the port (shared/gradio-facts.md).
-LAUNCH_OPTIONS: dict[str, Any] = {"theme": gr.themes.Default(primary_hue="indigo"), "css": CSS, "ssr_mode": False}
+# Run history is off: it saves every call's inputs in the browser (a visitor's key included) and
+# offers to upload them to a Hugging Face bucket.
+LAUNCH_OPTIONS: dict[str, Any] = {
+    "theme": gr.themes.Default(primary_hue="indigo"),
+    "css": CSS,
+    "ssr_mode": False,
+    "run_history": False,
+    "footer_links": ["api", "gradio", "settings"],
+}
 
 
-def format_info(info: ReplyInfo, *, interrupted: bool = False) -> str:
+@dataclass(frozen=True)
+class Plan:
+    """A checked request, ready to send."""
+
+    messages: list[dict[str, str]]
+    temperature: float
+    model: str
+    visitor_key: str | None  # the visitor's own key, for this request only
+    trimmed: int  # how many old messages were left out to fit the context budget
+
+
+def _visitor_id(request: gr.Request | None, *, by_ip: bool) -> str:
+    """Whom the rate limit counts: the Gradio session, or the client's address behind a proxy."""
+    if request is None:
+        return "anonymous"
+    if by_ip:
+        # Hugging Face's proxy puts the visitor's address first in X-Forwarded-For.
+        forwarded = (request.headers.get("x-forwarded-for") or "").split(",")[0].strip()
+        return forwarded or (request.client.host if request.client else "unknown")
+    return request.session_hash or "anonymous"
+
+
+def format_info(info: ReplyInfo, *, interrupted: bool = False, status: str | None = None) -> str:
     """The reply's metadata as one Markdown block: the notebook's response table, made visible."""
     facts = [f"**{info.model}**", f"temperature {info.temperature:g}", "streamed" if info.stream else "not streamed"]
     if info.finish_reason:
@@ -61,6 +99,8 @@ def format_info(info: ReplyInfo, *, interrupted: bool = False) -> str:
     if info.created:
         facts.append(f"created {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(info.created))}")
     lines = [" · ".join(facts)]
+    if status:
+        lines.append(f"⏳ {status}")
     if info.truncated:
         lines.append("⚠️ **Truncated:** the reply hit the token limit (`finish_reason: length`) and was cut off.")
     if info.error:
@@ -75,13 +115,22 @@ def _notice(title: str, text: str) -> dict[str, Any]:
     return {"role": "assistant", "content": text, "metadata": {"title": title}}
 
 
-def _chat_message(update: ReplyUpdate) -> str | list[dict[str, Any]]:
-    """What the chat shows for a reply: its text, and a notice below it when the request failed."""
-    if update.info.error is None:
-        return update.text
-    title = "⚠️ Reply interrupted" if update.interrupted else "⚠️ Request failed"
-    notice = _notice(title, update.info.error)
-    return [{"role": "assistant", "content": update.text}, notice] if update.text else [notice]
+def _chat_message(update: ReplyUpdate, trimmed: int, context_tokens: int) -> str | list[dict[str, Any]]:
+    """What the chat shows for a reply: its text, with notices around it when there is news."""
+    shown: list[dict[str, Any]] = []
+    if trimmed:
+        note = f"The {trimmed} oldest messages were left out to fit the context budget ({context_tokens:,} tokens)."
+        shown.append(_notice("✂️ Conversation trimmed", note))
+    if update.status:
+        shown.append(_notice("⏳ Retrying", update.status))
+    if update.text:
+        shown.append({"role": "assistant", "content": update.text})
+    if update.info.error is not None:
+        title = "⚠️ Reply interrupted" if update.interrupted else "⚠️ Request failed"
+        shown.append(_notice(title, update.info.error))
+    if len(shown) == 1 and "metadata" not in shown[0]:
+        return update.text  # the common case: just the reply
+    return shown
 
 
 def _messages_json(messages: list[dict[str, str]]) -> str:
@@ -99,51 +148,111 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         choices = list(dict.fromkeys([settings.model, *listed_models]))
         return gr.update(choices=choices), gr.update(choices=choices)
 
-    def start_reply(
-        history: list[dict[str, Any]], prompt: str, temperature: float, non_streaming: bool, model: str, system: str
-    ) -> tuple[str, AsyncIterator[ReplyUpdate]]:
-        """The messages to send (as the JSON shown to the user) and the reply generator for them."""
-        messages = chat.build_messages(history, prompt, system)
-        replies = chat.generate_reply(
-            client.client_for(settings), messages, model=model, temperature=float(temperature), stream=not non_streaming
-        )
-        return _messages_json(messages), replies
+    limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    def prepare(
+        history: list[dict[str, Any]],
+        prompt: object,
+        temperature: object,
+        model: object,
+        system: object,
+        own_key: object,
+        request: gr.Request | None,
+    ) -> Plan:
+        """Check everything before anything is sent; raises InvalidRequestError with a message for the user."""
+        checked_temperature = chat.check_parameters(temperature, model, [*model_choices, *listed_models])
+        checked_prompt = chat.check_prompt(prompt, system)
+        visitor_key = own_key.strip() if isinstance(own_key, str) and own_key.strip() else None
+        if settings.visitor_key_required and not visitor_key:
+            raise InvalidRequestError(VISITOR_KEY_REQUIRED)
+        wait = limiter.acquire(_visitor_id(request, by_ip=settings.rate_limit_by_ip))
+        if wait is not None:
+            per = "address" if settings.rate_limit_by_ip else "session"
+            msg = (
+                f"Too many requests: this app allows {settings.rate_limit_per_minute} a minute per {per}. "
+                f"Try again in {math.ceil(wait)} s."
+            )
+            raise InvalidRequestError(msg)
+        messages = chat.build_messages(history, checked_prompt, str(system))
+        messages, trimmed = chat.fit_to_context(messages, settings.context_tokens)
+        return Plan(messages, checked_temperature, str(model), visitor_key, trimmed)
+
+    async def replies(plan: Plan, non_streaming: object) -> AsyncIterator[ReplyUpdate]:
+        async with (
+            client.writer_for(settings, plan.visitor_key) as writer,
+            aclosing(
+                chat.generate_reply(
+                    writer,
+                    plan.messages,
+                    model=plan.model,
+                    temperature=plan.temperature,
+                    stream=not non_streaming,
+                    retry=settings.retry,
+                )
+            ) as updates,
+        ):
+            async for update in updates:
+                yield update
 
     async def single_turn(
-        prompt: str, temperature: float, non_streaming: bool, model: str, system: str
+        prompt: str,
+        temperature: float,
+        non_streaming: bool,
+        model: str,
+        system: str,
+        own_key: str,
+        request: gr.Request,
     ) -> AsyncIterator[tuple[str, str, str]]:
         """One prompt, one reply: only the system message and the prompt are sent.
 
         Failures are shown (metadata panel and a toast), not raised: after a raised error
         Gradio 6.31's front end skips the follow-up that gives the Submit button back.
+        Only input that the page cannot produce (a direct API call) raises.
         """
-        if not prompt or not prompt.strip():
-            gr.Warning("Type a prompt first.", title="Nothing to send")
+        try:
+            plan = prepare([], prompt, temperature, model, system, own_key, request)
+        except InvalidRequestError as problem:
+            if problem.from_api_only:
+                raise gr.Error(problem.message, title="Invalid request") from None
+            gr.Warning(problem.message, title="Nothing sent")
+            yield gr.skip(), f"⚠️ **Nothing sent:** {problem.message}", gr.skip()
             return
-        sent, replies = start_reply([], prompt, temperature, non_streaming, model, system)
-        async for update in replies:
-            yield update.text, format_info(update.info, interrupted=update.interrupted), sent
+        sent = _messages_json(plan.messages)
+        async with aclosing(replies(plan, non_streaming)) as updates:
+            async for update in updates:
+                yield update.text, format_info(update.info, interrupted=update.interrupted, status=update.status), sent
         if update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 
     async def multi_turn(
-        message: str, history: list[dict[str, Any]], temperature: float, non_streaming: bool, model: str, system: str
+        message: str,
+        history: list[dict[str, Any]],
+        temperature: float,
+        non_streaming: bool,
+        model: str,
+        system: str,
+        own_key: str,
+        request: gr.Request,
     ) -> AsyncIterator[tuple[Any, Any, Any]]:
         """One turn of the conversation: the whole history is sent, notices and failed turns left out.
 
         Errors are shown, never raised: an exception escaping a ChatInterface generator
         leaves its textbox disabled until reload (Gradio 6.31, shared/gradio-facts.md).
         """
-        if message.strip() == MESSAGES_COMMAND:
-            kept = _messages_json(chat.history_to_messages(history, system))
+        if isinstance(message, str) and message.strip() == MESSAGES_COMMAND:
+            kept = _messages_json(chat.history_to_messages(history, str(system)))
             yield _notice("Messages so far", f"```json\n{kept}\n```"), gr.skip(), gr.skip()
             return
-        if not message.strip():
-            yield _notice("Nothing sent", "Type a message first."), gr.skip(), gr.skip()
+        try:
+            plan = prepare(history, message, temperature, model, system, own_key, request)
+        except InvalidRequestError as problem:
+            yield _notice("⚠️ Nothing sent", problem.message), gr.skip(), gr.skip()
             return
-        sent, replies = start_reply(history, message, temperature, non_streaming, model, system)
-        async for update in replies:
-            yield _chat_message(update), format_info(update.info, interrupted=update.interrupted), sent
+        sent = _messages_json(plan.messages)
+        async with aclosing(replies(plan, non_streaming)) as updates:
+            async for update in updates:
+                info = format_info(update.info, interrupted=update.interrupted, status=update.status)
+                yield _chat_message(update, plan.trimmed, settings.context_tokens), info, sent
         if update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 
@@ -151,6 +260,17 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         gr.Markdown("# Palmyra Chat\nChat completions with Writer's Palmyra models.")
         if settings.offline:
             gr.Markdown(OFFLINE_NOTICE, elem_id="offline-notice")
+        with gr.Accordion("Your Writer API key", open=settings.visitor_key_required, elem_id="own-key-panel"):
+            own_key = gr.Textbox(
+                "",  # a default, so API callers may leave it out
+                type="password",
+                show_label=False,
+                placeholder="Optional: your own key, used for your requests only"
+                if not settings.visitor_key_required
+                else "Required: your own Writer API key",
+                info="Sent with each of your requests and used only for them: never stored, logged or shown.",
+                elem_id="own-key",
+            )
 
         with gr.Tab("Single-turn", id="single-turn"):
             with gr.Row():
@@ -179,7 +299,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             run = gr.on(
                 triggers,
                 single_turn,
-                inputs=[prompt, *single_controls],
+                inputs=[prompt, *single_controls, own_key],
                 outputs=[response, single_info, single_sent],
                 api_name="single_turn",
                 concurrency_limit=CONCURRENCY_LIMIT,
@@ -208,7 +328,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                     stop_btn=True,
                     elem_id="chat-input",
                 ),
-                additional_inputs=chat_controls,
+                additional_inputs=[*chat_controls, own_key],
                 additional_outputs=[chat_info, chat_sent],
                 examples=[[example] for example in EXAMPLES],
                 cache_examples=False,

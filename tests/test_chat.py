@@ -9,6 +9,7 @@ import pytest
 from writerai import AsyncWriter
 
 from components.chat import ReplyUpdate, build_messages, describe_error, generate_reply
+from components.retry import RetryPolicy
 from components.standin import Behaviour, StandIn, reply_text
 from tests.conftest import SYSTEM, TEST_KEY, free_port, run_async
 
@@ -68,6 +69,8 @@ def test_a_reply_cut_at_the_token_limit_is_marked_truncated(
     assert final.text == "Echo: hello"
 
 
+NO_RETRY = RetryPolicy(attempts=1)
+FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01)
 FAULTS = [
     (Behaviour(status=401), "API key (401)"),
     (Behaviour(status=403), "no access to the selected model (403)"),
@@ -85,10 +88,45 @@ def test_http_errors_become_specific_messages(
     writer: AsyncWriter, standin: StandIn, behaviour: Behaviour, expected: str, stream: bool
 ) -> None:
     standin.enqueue(behaviour)
-    updates = collect(writer, stream=stream)
+    updates = collect(writer, stream=stream, retry=NO_RETRY)
     assert len(updates) == 1 and updates[0].done and updates[0].text == ""
     assert expected in updates[0].info.error
     assert "{" not in updates[0].info.error and TEST_KEY not in updates[0].info.error  # no raw body, no key
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_transient_failures_are_retried_visibly_then_succeed(
+    writer: AsyncWriter, standin: StandIn, stream: bool
+) -> None:
+    standin.enqueue(Behaviour(status=503), Behaviour(status=429, headers=(("retry-after", "0.05"),)))
+    updates = collect(writer, stream=stream, retry=FAST_RETRY)
+    statuses = [u.status for u in updates if u.status]
+    assert statuses == [
+        "Writer is unavailable (503). Retrying in 0.0 s (attempt 2 of 3)…",
+        "Writer's rate limit was hit (429). Retrying in 0.1 s (attempt 3 of 3)…",
+    ]
+    assert [r.status for r in standin.chat_requests()] == [503, 429, 200]
+    assert updates[-1].info.error is None and updates[-1].text == reply_text(standin.chat_requests()[-1].body)
+
+
+def test_retries_are_bounded_and_end_with_the_error(writer: AsyncWriter, standin: StandIn) -> None:
+    standin.default = Behaviour(status=500)
+    final = collect(writer, retry=FAST_RETRY)[-1]
+    assert len(standin.chat_requests()) == 3
+    assert "service failed (500)" in final.info.error
+
+
+def test_a_long_retry_after_is_not_waited_for(writer: AsyncWriter, standin: StandIn) -> None:
+    standin.enqueue(Behaviour(status=429, headers=(("retry-after", "120"),)))
+    final = collect(writer, retry=FAST_RETRY)[-1]
+    assert len(standin.chat_requests()) == 1
+    assert "Wait 120 s and try again" in final.info.error
+
+
+def test_a_failure_after_text_arrived_is_not_retried(writer: AsyncWriter, standin: StandIn) -> None:
+    standin.enqueue(Behaviour(drop_after=3))
+    final = collect(writer, retry=FAST_RETRY)[-1]
+    assert len(standin.chat_requests()) == 1 and final.interrupted
 
 
 def test_a_drop_mid_stream_keeps_the_partial_text(writer: AsyncWriter, standin: StandIn) -> None:
@@ -107,7 +145,7 @@ def test_an_sse_error_event_mid_stream_keeps_the_partial_text(writer: AsyncWrite
 
 def test_connection_refused_names_the_host_not_the_key() -> None:
     writer = AsyncWriter(api_key=TEST_KEY, base_url=f"http://127.0.0.1:{free_port()}", max_retries=0)
-    final = collect(writer)[-1]
+    final = collect(writer, retry=NO_RETRY)[-1]
     assert final.info.error == (
         "Could not reach Writer at 127.0.0.1. Check the network connection and WRITER_BASE_URL."
     )

@@ -1,0 +1,45 @@
+"""A per-session (or per-IP) rate limit: a sliding window of request times, with bounded memory."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+
+
+class RateLimiter:
+    """Allow at most ``max_requests`` per ``window`` seconds for each key."""
+
+    def __init__(
+        self,
+        max_requests: int,
+        window: float = 60.0,
+        *,
+        max_keys: int = 10_000,  # least recently seen keys are forgotten beyond this: memory stays bounded
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_requests, self.window, self.max_keys = max_requests, window, max_keys
+        self._clock = clock
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str) -> float | None:
+        """Count one request for ``key``: None when allowed, else the seconds until one is."""
+        if self.max_requests <= 0:
+            return None
+        now = self._clock()
+        with self._lock:
+            times = self._seen.pop(key, None) or deque()
+            self._seen[key] = times  # now the most recently seen
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) >= self.max_requests:
+                return times[0] + self.window - now
+            times.append(now)
+            while len(self._seen) > self.max_keys:
+                self._seen.popitem(last=False)
+            return None
+
+    def __len__(self) -> int:
+        return len(self._seen)
