@@ -336,7 +336,10 @@ def describe_error(exc: BaseException, timeout: float | None = None) -> str:
     if isinstance(exc, writerai.APITimeoutError):
         return f"Writer did not answer within {waited}. Try again, or try a shorter prompt."
     if isinstance(exc, writerai.APIConnectionError):
-        return f"Could not reach Writer at {_host(exc.request)}. Check the network connection and WRITER_BASE_URL."
+        return (
+            f"Could not reach Writer at {_host(exc.request)}, or the connection dropped before a reply. "
+            "Check the network connection and WRITER_BASE_URL."
+        )
     if isinstance(exc, writerai.APIStatusError):
         status, detail = exc.status_code, _description(exc.body)
         if status == 200:  # an SSE `event: error` inside a started stream

@@ -77,7 +77,7 @@ class Behaviour:
     headers: tuple[tuple[str, str], ...] = ()  # extra response headers, e.g. (("retry-after", "2"),)
     first_token_delay: float = 0.0  # seconds before the first chunk (non-streaming: before the response)
     chunk_delay: float = 0.0  # seconds between streamed chunks
-    drop_after: int | None = None  # streaming: close the connection abruptly after this many chunks
+    drop_after: int | None = None  # close the connection abruptly after this many chunks (non-streaming: halfway)
     error_event_after: int | None = None  # streaming: send an SSE `event: error` after this many chunks
     reply: str | None = None  # the reply text; None echoes the prompt and parameters
     max_tokens: int | None = None  # cut every reply here (finish_reason "length"), like a model's own limit
@@ -111,10 +111,17 @@ def _is_not_a_planned_drop(record: logging.LogRecord) -> bool:
     return not (record.exc_info and isinstance(record.exc_info[1], _DropConnectionError))
 
 
+def _last_prompt(body: dict[str, Any]) -> str:
+    messages = body.get("messages") or []
+    return next(
+        (_text(m.get("content")) for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), ""
+    )
+
+
 def reply_text(body: dict[str, Any]) -> str:
     """The deterministic reply: the last user message and the parameters that came with it."""
     messages = body.get("messages") or []
-    prompt = next((_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
+    prompt = _last_prompt(body)
     temperature = body.get("temperature", "default")
     return f"Echo: {prompt} [model={body.get('model')} messages={len(messages)} temperature={temperature}]"
 
@@ -163,6 +170,7 @@ class StandIn:
         self.default = Behaviour()
         self.requests: list[RecordedRequest] = []
         self._queue: list[Behaviour] = []
+        self._rules: list[tuple[str, Behaviour]] = []
         self._lock = threading.Lock()
         self._recorded = threading.Condition(self._lock)  # notified on each new request
         self._host, self._port = host, port
@@ -180,9 +188,15 @@ class StandIn:
         with self._lock:
             self._queue.extend(behaviours)
 
-    def reset(self) -> None:
-        """Forget recorded requests and queued behaviours; restore the default behaviour."""
+    def on_prompt(self, marker: str, behaviour: Behaviour) -> None:
+        """Answer every chat request whose last user message contains ``marker`` with ``behaviour``."""
         with self._lock:
+            self._rules.append((marker, behaviour))
+
+    def reset(self) -> None:
+        """Forget recorded requests, rules and queued behaviours; restore the default behaviour."""
+        with self._lock:
+            self._rules.clear()
             self._queue.clear()
             self.requests.clear()
             self.default = Behaviour()
@@ -238,8 +252,13 @@ class StandIn:
         self.stop()
 
     # -- serving, on the server's thread ------------------------------------------
-    def _next_behaviour(self) -> Behaviour:
+    def _next_behaviour(self, body: Any) -> Behaviour:
+        """A matching prompt rule first, then the queue, then the server-wide default."""
+        prompt = _last_prompt(body) if isinstance(body, dict) else ""
         with self._lock:
+            for marker, behaviour in self._rules:
+                if marker in prompt:
+                    return behaviour
             return self._queue.pop(0) if self._queue else self.default
 
     def _record(self, scope: dict[str, Any], body: Any) -> RecordedRequest:
@@ -283,7 +302,7 @@ class StandIn:
             await _send_json(send, record, 404, error_body(404))
 
     async def _chat(self, record: RecordedRequest, receive: Callable, send: Callable) -> None:
-        behaviour = self._next_behaviour()
+        behaviour = self._next_behaviour(record.body)
         extra_headers = [(k.encode(), v.encode()) for k, v in behaviour.headers]
         if behaviour.status != 200:
             await _send_json(send, record, behaviour.status, error_body(behaviour.status), extra_headers)
@@ -300,6 +319,8 @@ class StandIn:
                 if await disconnect.sleep(behaviour.first_token_delay):
                     record.disconnected = True
                     return
+                if behaviour.drop_after is not None:
+                    await _send_half_then_drop(send, record, _completion(record.body, behaviour))
                 await _send_json(send, record, 200, _completion(record.body, behaviour), extra_headers)
         finally:
             disconnect.close()
@@ -372,6 +393,16 @@ async def _send_json(
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *extra_headers]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
+
+
+async def _send_half_then_drop(send: Callable, record: RecordedRequest, payload: Any) -> None:
+    """Start a JSON response, send half of it, then abort the connection."""
+    record.status = 200
+    data = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": data[: len(data) // 2], "more_body": True})
+    raise _DropConnectionError  # uvicorn aborts the connection: the body is never completed
 
 
 def _reply_tokens(body: dict[str, Any], behaviour: Behaviour) -> tuple[list[str], str]:

@@ -146,9 +146,7 @@ def test_an_sse_error_event_mid_stream_keeps_the_partial_text(writer: AsyncWrite
 def test_connection_refused_names_the_host_not_the_key() -> None:
     writer = AsyncWriter(api_key=TEST_KEY, base_url=f"http://127.0.0.1:{free_port()}", max_retries=0)
     final = collect(writer, retry=NO_RETRY)[-1]
-    assert final.info.error == (
-        "Could not reach Writer at 127.0.0.1. Check the network connection and WRITER_BASE_URL."
-    )
+    assert final.info.error.startswith("Could not reach Writer at 127.0.0.1, or the connection dropped")
 
 
 def test_closing_the_generator_closes_the_upstream_response(writer: AsyncWriter, standin: StandIn) -> None:
