@@ -320,7 +320,10 @@ def _take_metadata(info: ReplyInfo, response: Any) -> None:
 
 _STATUS_ADVICE = {
     400: "Writer rejected the request as invalid (400)",
-    401: "Writer rejected the API key (401). Check WRITER_API_KEY: it must be a valid, unexpired key",
+    401: (
+        "Writer rejected the API key (401). Check WRITER_API_KEY, or the key you entered: "
+        "it must be valid and unexpired"
+    ),
     403: "This API key has no access to the selected model (403). Pick another model or check the key's permissions",
     404: "Writer could not find that model or endpoint (404). Pick another model, or check WRITER_BASE_URL",
     408: "Writer timed out handling the request (408). Try again",

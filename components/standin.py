@@ -165,7 +165,7 @@ class StandIn:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.api_key = api_key  # None accepts any non-empty bearer token
+        self.api_key = self._initial_api_key = api_key  # None accepts any non-empty bearer token
         self.models = models  # (id, name) pairs: what GET /v1/models lists and POST /v1/chat accepts
         self.default = Behaviour()
         self.requests: list[RecordedRequest] = []
@@ -194,12 +194,13 @@ class StandIn:
             self._rules.append((marker, behaviour))
 
     def reset(self) -> None:
-        """Forget recorded requests, rules and queued behaviours; restore the default behaviour."""
+        """Forget recorded requests, rules and queued behaviours; restore the default behaviour and key."""
         with self._lock:
             self._rules.clear()
             self._queue.clear()
             self.requests.clear()
             self.default = Behaviour()
+            self.api_key = self._initial_api_key
 
     def chat_requests(self) -> list[RecordedRequest]:
         """The POST /v1/chat requests received so far, oldest first."""

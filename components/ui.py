@@ -57,6 +57,9 @@ LAUNCH_OPTIONS: dict[str, Any] = {
     "css": CSS,
     "ssr_mode": False,
     "run_history": False,
+    # Gradio's own input checks (a slider given "abc") then reach API callers in words rather than as a
+    # generic failure. Our handlers raise only gr.Error, and catch every SDK error, so nothing else leaks.
+    "show_error": True,
     "footer_links": ["api", "gradio", "settings"],
 }
 

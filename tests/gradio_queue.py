@@ -47,7 +47,11 @@ class QueueSession:
             "event_data": None,
             "trigger_id": None,
         }
-        joined = await self.http.post(f"{self.base_url}gradio_api/queue/join", json=payload)
+        # Serialized here: httpx refuses NaN, and tests send it on purpose (Python's json writes and reads it).
+        body = json.dumps(payload)
+        joined = await self.http.post(
+            f"{self.base_url}gradio_api/queue/join", content=body, headers={"content-type": "application/json"}
+        )
         joined.raise_for_status()
         event_id = joined.json()["event_id"]
         result = QueueResult(output=[], success=False, started=started)

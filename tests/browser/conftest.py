@@ -63,17 +63,21 @@ def record_text(page: Page, selector: str) -> None:
     page.evaluate(
         """(selector) => {
             window.__states = [];
-            window.__recorder = setInterval(() => {
+            window.__sample = () => {
                 const text = document.querySelector(selector)?.innerText ?? '';
                 if (window.__states.at(-1) !== text) window.__states.push(text);
-            }, 10);
+            };
+            window.__recorder = setInterval(window.__sample, 10);
         }""",
         selector,
     )
 
 
 def recorded_states(page: Page) -> list[str]:
-    return page.evaluate("() => { clearInterval(window.__recorder); return window.__states.filter(t => t.trim()); }")
+    # One last sample: the test's own wait may have seen the final text before the next 10 ms tick.
+    return page.evaluate(
+        "() => { clearInterval(window.__recorder); window.__sample(); return window.__states.filter(t => t.trim()); }"
+    )
 
 
 def bot_messages(page: Page) -> list[str]:

@@ -1,0 +1,177 @@
+"""The key and the users: no leak anywhere, a visitor's own key, public links, Spaces, rate limits."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client
+
+from components.access import AccessError, launch_auth, parse_auth
+from components.client import Settings, SettingsError
+from components.limits import RateLimiter
+from components.standin import Behaviour, StandIn, reply_text
+from tests.conftest import SYSTEM, TEST_KEY, launch
+
+ROOT = Path(__file__).resolve().parent.parent
+VISITOR_KEY = "visitor-key-b41d9e"  # a marker, like TEST_KEY
+
+
+def ask(app: Client, tab: str, prompt: str, own_key: str = "") -> str:
+    return str(app.predict(prompt, 1.0, False, "palmyra-x5", SYSTEM, own_key, api_name=f"/{tab}"))
+
+
+def test_the_key_never_reaches_a_page_the_api_info_an_error_or_a_log(
+    app_url: str, standin: StandIn, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, every level: httpx and httpcore included
+    app = Client(app_url, verbose=False)
+    shown = []
+    for tab in ("single_turn", "chat"):
+        shown.append(ask(app, tab, "hello"))
+        standin.enqueue(Behaviour(status=401))
+        shown.append(ask(app, tab, "a refused key"))
+        standin.enqueue(Behaviour(drop_after=3))
+        shown.append(ask(app, tab, "a dropped stream"))
+        standin.api_key = None  # accept the visitor's key
+        shown.append(ask(app, tab, "with my own key", own_key=VISITOR_KEY))
+        standin.api_key = TEST_KEY
+    pages = [
+        httpx.get(f"{app_url}{path}").text for path in ("", "config", "gradio_api/info", "gradio_api/openapi.json")
+    ]
+    logged = [record.getMessage() for record in caplog.records]
+    printed = capfd.readouterr()
+    assert standin.chat_requests()[-1].headers["authorization"] == f"Bearer {VISITOR_KEY}"
+    for marker in (TEST_KEY, VISITOR_KEY):
+        for where, texts in (
+            ("shown", shown),
+            ("pages", pages),
+            ("logs", logged),
+            ("output", [printed.out, printed.err]),
+        ):
+            assert not [text for text in texts if marker in text], f"{marker} leaked into {where}"
+    assert len(logged) > 10  # the logs were really captured
+
+
+def test_a_visitor_key_is_used_for_that_visitor_only(app_url: str, standin: StandIn) -> None:
+    standin.api_key = None
+    visitor, other = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    ask(visitor, "chat", "mine", own_key=VISITOR_KEY)
+    ask(other, "chat", "theirs")
+    mine, theirs = standin.chat_requests()
+    assert mine.headers["authorization"] == f"Bearer {VISITOR_KEY}"
+    assert theirs.headers["authorization"] == f"Bearer {TEST_KEY}"
+
+
+def test_a_wrong_visitor_key_gets_the_key_advice(app_url: str, standin: StandIn) -> None:
+    shown = ask(Client(app_url, verbose=False), "single_turn", "hi", own_key="not-a-real-key")
+    assert "Writer rejected the API key (401)" in shown and "the key you entered" in shown
+    assert "not-a-real-key" not in shown
+
+
+@pytest.fixture(scope="module")
+def byok_url(standin_server: StandIn) -> Iterator[str]:
+    """A public deployment's policy: visitors must bring their own key."""
+    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin_server.url, visitor_key_required=True))
+    yield url
+    demo.close()
+
+
+@pytest.mark.parametrize("tab", ["single_turn", "chat"])
+def test_when_visitors_must_bring_a_key_the_owners_is_never_spent(byok_url: str, standin: StandIn, tab: str) -> None:
+    app = Client(byok_url, verbose=False)
+    assert "asks each visitor to use their own Writer API key" in ask(app, tab, "free ride?")
+    assert standin.chat_requests() == []
+    standin.api_key = None
+    ask(app, tab, "with my key", own_key=VISITOR_KEY)
+    assert [r.headers["authorization"] for r in standin.chat_requests()] == [f"Bearer {VISITOR_KEY}"]
+
+
+def test_spaces_default_to_visitor_keys_and_per_ip_limits() -> None:
+    on_spaces = Settings.from_env({"SPACE_ID": "someone/palmyra-chat", "WRITER_API_KEY": "k"})
+    assert on_spaces.visitor_key_required and on_spaces.rate_limit_by_ip
+    shared = Settings.from_env({"SPACE_ID": "x", "VISITOR_KEY": "optional", "RATE_LIMIT_BY": "session"})
+    assert not shared.visitor_key_required and not shared.rate_limit_by_ip
+    local = Settings.from_env({})
+    assert not local.visitor_key_required and not local.rate_limit_by_ip
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"VISITOR_KEY": "sometimes"},
+        {"RATE_LIMIT_PER_MINUTE": "-1"},
+        {"WRITER_TIMEOUT": "nan"},
+        {"WRITER_MAX_RETRIES": "x"},
+    ],
+)
+def test_bad_settings_stop_the_app_with_a_reason(environ: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match=next(iter(environ))):
+        Settings.from_env(environ)
+
+
+def test_a_public_link_needs_credentials_unless_explicitly_allowed() -> None:
+    with pytest.raises(AccessError, match="APP_AUTH=user:password"):
+        launch_auth(share=True, allow_public_without_auth=False, environ={})
+    assert launch_auth(share=True, allow_public_without_auth=True, environ={}) is None
+    assert launch_auth(share=True, allow_public_without_auth=False, environ={"APP_AUTH": "ann:s3cret"}) == [
+        ("ann", "s3cret")
+    ]
+    assert launch_auth(share=False, allow_public_without_auth=False, environ={}) is None
+    assert parse_auth("a:1, b:2:3") == [("a", "1"), ("b", "2:3")]
+    with pytest.raises(AccessError):
+        parse_auth("nopassword")
+
+
+def test_python_app_py_share_refuses_without_auth() -> None:
+    env = {"PATH": "/usr/bin:/bin", "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(ROOT)}
+    done = subprocess.run(  # our own app, with a fixed argument list
+        [sys.executable, "app.py", "--share"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Refusing to open a public link without authentication" in done.stderr
+    assert "Running on" not in done.stdout
+
+
+@pytest.fixture(scope="module")
+def limited_url(standin_server: StandIn) -> Iterator[str]:
+    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin_server.url, rate_limit_per_minute=2))
+    yield url
+    demo.close()
+
+
+@pytest.mark.parametrize("tab", ["single_turn", "chat"])
+def test_the_rate_limit_is_per_session_and_says_when_to_retry(limited_url: str, standin: StandIn, tab: str) -> None:
+    busy, other = Client(limited_url, verbose=False), Client(limited_url, verbose=False)
+    ask(busy, tab, "one")
+    ask(busy, tab, "two")
+    refused = ask(busy, tab, "three")
+    assert "Too many requests: this app allows 2 a minute per session. Try again in" in refused
+    assert len(standin.chat_requests()) == 2
+    shown = ask(other, tab, "my first")  # other sessions go on
+    assert reply_text(standin.chat_requests()[-1].body) in shown
+
+
+def test_rate_limiter_window_and_bounded_memory() -> None:
+    now = [0.0]
+    limiter = RateLimiter(2, window=60, max_keys=100, clock=lambda: now[0])
+    assert limiter.acquire("a") is None and limiter.acquire("a") is None
+    assert limiter.acquire("a") == 60.0
+    now[0] = 30.0
+    assert limiter.acquire("a") == 30.0
+    now[0] = 60.0
+    assert limiter.acquire("a") is None  # the first request left the window
+    for visitor in range(1_000):
+        limiter.acquire(f"visitor-{visitor}")
+    assert len(limiter) == 100
