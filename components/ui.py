@@ -27,6 +27,9 @@ CHAT_HEIGHT = 520  # px; inside a tab the chatbot otherwise keeps Gradio's cramp
 # visitors can stream at once. Gradio's default of 1 per event would queue every visitor
 # behind the first; the bound keeps a flood on a public link from exhausting the server.
 CONCURRENCY_LIMIT = 64
+# Gradio keeps each session's state (the conversation) in memory and forgets the least recently
+# used sessions beyond this many: the server's memory stays bounded however many visitors come.
+SESSION_CAPACITY = 2_000
 EXAMPLES = (
     "What's the fastest land animal?",
     "I need some synonyms for 'awesome'",
@@ -57,6 +60,7 @@ LAUNCH_OPTIONS: dict[str, Any] = {
     "css": CSS,
     "ssr_mode": False,
     "run_history": False,
+    "state_session_capacity": SESSION_CAPACITY,
     # Gradio's own input checks (a slider given "abc") then reach API callers in words rather than as a
     # generic failure. Our handlers raise only gr.Error, and catch every SDK error, so nothing else leaks.
     "show_error": True,

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no network
 
+import gradio as gr
 import pytest
 from gradio_client import Client
 from writerai import AsyncWriter
@@ -68,11 +69,11 @@ def writer(standin: StandIn) -> AsyncWriter:
     return AsyncWriter(api_key=TEST_KEY, base_url=standin.url, max_retries=0)
 
 
-def launch(settings: Settings) -> tuple[object, str]:
+def launch(settings: Settings, **overrides: Any) -> tuple[gr.Blocks, str]:
+    """Build and serve the app on a free port of 127.0.0.1; ``overrides`` change the launch options."""
     demo = build_demo(settings)
-    demo.launch(
-        prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True, **LAUNCH_OPTIONS
-    )
+    options = LAUNCH_OPTIONS | overrides
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True, **options)
     return demo, demo.local_url
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import httpx
 from writerai import AsyncWriter
 
 from components import client
+from components.access import launch_auth
 from components.client import FALLBACK_MODELS, Settings, client_for, list_models
 from components.standin import StandIn
 from tests.conftest import EXTRA_MODEL, TEST_KEY, free_port, run_async
@@ -51,3 +55,30 @@ def test_models_come_from_the_api(standin: StandIn, writer: AsyncWriter) -> None
 def test_models_fall_back_to_the_built_in_list_when_unreachable() -> None:
     unreachable = AsyncWriter(api_key="k", base_url=f"http://127.0.0.1:{free_port()}", max_retries=0)
     assert run_async(list_models(unreachable)) == list(FALLBACK_MODELS)
+
+
+class _RecordingEnviron(dict):
+    """An empty environment that notes every name the app looks up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, name: str, default: object = None) -> object:
+        self.asked.add(name)
+        return super().get(name, default)
+
+
+def test_env_example_documents_every_setting_the_app_reads() -> None:
+    environ = _RecordingEnviron()
+    Settings.from_env(environ)
+    launch_auth(share=False, allow_public_without_auth=False, environ=environ)
+    documented = set(
+        re.findall(
+            r"^#? ?([A-Z][A-Z_]+)=",
+            (Path(__file__).resolve().parent.parent / ".env.example").read_text(),
+            flags=re.MULTILINE,
+        )
+    )
+    assert environ.asked - {"SPACE_ID"} <= documented  # SPACE_ID is set by Hugging Face, not by you
+    assert len(environ.asked) >= 10
