@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -41,9 +42,11 @@ def test_the_key_never_reaches_a_page_the_api_info_an_error_or_a_log(
         standin.api_key = None  # accept the visitor's key
         shown.append(ask(app, tab, "with my own key", own_key=VISITOR_KEY))
         standin.api_key = TEST_KEY
-    pages = [
-        httpx.get(f"{app_url}{path}").text for path in ("", "config", "gradio_api/info", "gradio_api/openapi.json")
-    ]
+    paths = ["", "config", "gradio_api/info", "gradio_api/openapi.json"]
+    root = httpx.get(app_url).text
+    assets = sorted(set(re.findall(r'(?:src|href)="\.?/?(assets/[^"]+)"', root)))
+    assert assets, "the page links no assets: the pattern above is out of date"
+    pages = [httpx.get(f"{app_url}{path}").text for path in paths + assets]
     logged = [record.getMessage() for record in caplog.records]
     printed = capfd.readouterr()
     assert standin.chat_requests()[-1].headers["authorization"] == f"Bearer {VISITOR_KEY}"
@@ -175,3 +178,15 @@ def test_rate_limiter_window_and_bounded_memory() -> None:
     for visitor in range(1_000):
         limiter.acquire(f"visitor-{visitor}")
     assert len(limiter) == 100
+
+
+def test_the_rate_limit_per_address_counts_every_session_of_that_address(standin: StandIn) -> None:
+    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin.url, rate_limit_per_minute=2, rate_limit_by_ip=True))
+    try:
+        first, second, third = (Client(url, verbose=False) for _ in range(3))
+        ask(first, "single_turn", "one")
+        ask(second, "single_turn", "two")
+        refused = ask(third, "single_turn", "three")  # a new session, the same address
+        assert "Too many requests: this app allows 2 a minute per address. Try again in" in refused
+    finally:
+        demo.close()
