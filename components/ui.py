@@ -48,7 +48,6 @@ VISITOR_KEY_REQUIRED = (
 )
 CSS = """
 #offline-notice { border: 1px solid var(--color-accent); border-radius: var(--radius-lg); padding: 0.5rem 1rem; }
-.output-label { margin-bottom: -0.5rem; }
 .reply-info { font-size: var(--text-sm); color: var(--body-text-color-subdued); }
 """
 # Options for demo.launch(): Gradio 6 takes theme and css there. SSR stays off: its Node
