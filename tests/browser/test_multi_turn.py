@@ -127,3 +127,34 @@ def test_a_dropped_stream_shows_a_notice_and_the_next_turn_works(page: Page, app
     wait_idle(page)
     (after,) = converse(page, standin, "second question")
     assert [m["content"] for m in after["messages"][1:]] == ["first question", "Echo: first", "second question"]
+
+
+def test_edit_rewrites_a_message_and_drops_what_followed(page: Page, app_url: str, standin: StandIn) -> None:
+    open_app(page, app_url, "Multi-turn")
+    converse(page, standin, "the first question", "the second question")
+    page.locator('[data-testid="user"]').first.hover()
+    page.get_by_role("button", name="Edit").first.click()
+    page.locator("#chatbot textarea").fill("the first question, edited")
+    page.get_by_role("button", name="Submit").click()
+    edited = standin.wait_for_chat(3)[-1]
+    assert [m["content"] for m in edited.body["messages"][1:]] == ["the first question, edited"]
+    expect(page.locator(BOT)).to_have_count(1)
+    expect(page.locator(BOT).last).to_have_text(reply_text(edited.body))
+    expect(page.locator('[data-testid="user"]')).to_have_text(["the first question, edited"])
+
+
+def test_copy_puts_the_reply_on_the_clipboard(page: Page, app_url: str, standin: StandIn) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_app(page, app_url, "Multi-turn")
+    (body,) = converse(page, standin, "copy this")
+    page.locator(BOT).last.hover()
+    page.get_by_role("button", name="Copy message").last.click()
+    assert page.evaluate("navigator.clipboard.readText()") == reply_text(body)
+
+
+def test_a_cookbook_example_sends_its_prompt(page: Page, app_url: str, standin: StandIn) -> None:
+    open_app(page, app_url, "Multi-turn")
+    page.locator("#chatbot").get_by_role("button", name="What's the fastest land animal?").click()
+    (record,) = standin.wait_for_chat(1)
+    assert record.body["messages"][-1] == {"role": "user", "content": "What's the fastest land animal?"}
+    expect(page.locator(BOT).last).to_have_text(reply_text(record.body))
