@@ -1,8 +1,8 @@
 """The chat logic, free of Gradio: history → Writer messages, and one async generator per reply.
 
 ``generate_reply`` streams or not behind one interface (the shape of simonw/llm's
-``execute``): it yields the growing text with a ``ReplyInfo`` that ends up holding the
-response's metadata, timings and, on failure, a readable error. It never raises an
+``execute``): it yields the growing text with a ``RunCard`` that ends up holding the
+exact request sent, the response's metadata, timings and, on failure, a readable error. It never raises an
 SDK or transport error, so a UI can always show what arrived; cancellation
 (``CancelledError``, ``GeneratorExit``) passes through so Stop closes the upstream request.
 """
@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -37,15 +37,43 @@ MIN_TEMPERATURE, MAX_TEMPERATURE = 0.0, 2.0  # the cookbook's range; Palmyra X5 
 # ~15k tokens: at Writer's default 25,000 tokens/minute, a longer prompt is rate-limited on its own.
 MAX_PROMPT_CHARS = 60_000
 CHARS_PER_TOKEN = 4  # the usual rule of thumb for English; only used to decide what to trim
+# Sampling limits as Writer publishes them for Palmyra X5 (shared/writer-api.md: BEDROCK, WF).
+MAX_OUTPUT_TOKENS = 8192  # max_tokens: 1 up to this
+MAX_STOP_SEQUENCES = 4
+MAX_STOP_CHARS = 200  # a stop sequence is a short marker, not a document
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """The optional sampling parameters. Each reaches the wire only when set (None / empty: the API's default)."""
+
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+
+    def as_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if self.top_p is not None:
+            params["top_p"] = self.top_p
+        if self.max_tokens is not None:
+            params["max_tokens"] = self.max_tokens
+        if self.stop:
+            params["stop"] = list(self.stop)
+        return params
 
 
 @dataclass
-class ReplyInfo:
-    """What was asked for and what came back, for one reply. Never sent back to the model."""
+class RunCard:
+    """What was asked for and what came back, for one reply. Never sent back to the model.
+
+    ``request`` is the exact set of arguments given to ``client.chat.chat``: what the SDK
+    sent as the JSON body. Copy-as-code and exports are built from it, never from widgets.
+    """
 
     model: str
     temperature: float
     stream: bool
+    request: dict[str, Any] = field(default_factory=dict)
     response_id: str | None = None
     created: int | None = None
     finish_reason: str | None = None  # "length" means the reply was cut at max_tokens
@@ -60,13 +88,25 @@ class ReplyInfo:
     def truncated(self) -> bool:
         return self.finish_reason == "length"
 
+    @property
+    def filtered(self) -> bool:
+        """Writer's content filter stopped the reply."""
+        return self.finish_reason == "content_filter"
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Completion tokens over the whole request's time, when both are known."""
+        if self.completion_tokens is None or not self.total_s:
+            return None
+        return self.completion_tokens / self.total_s
+
 
 @dataclass(frozen=True)
 class ReplyUpdate:
     """The reply so far. The last update of a reply has ``done=True`` and the complete info."""
 
     text: str
-    info: ReplyInfo
+    info: RunCard
     done: bool = False
     status: str | None = None  # what the app is doing meanwhile, e.g. waiting to retry
 
@@ -136,8 +176,7 @@ class InvalidRequestError(ValueError):
 
 def check_parameters(temperature: object, model: object, models: Iterable[str]) -> float:
     """The temperature as a float, after checking both values; raises InvalidRequestError."""
-    is_number = isinstance(temperature, (int, float)) and not isinstance(temperature, bool)
-    if not is_number or not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:  # NaN fails the range too
+    if not _is_number(temperature) or not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:  # NaN fails the range too
         msg = f"Temperature must be a number from {MIN_TEMPERATURE} to {MAX_TEMPERATURE}, not {temperature!r}."
         raise InvalidRequestError(msg, from_api_only=True)
     known = list(models)
@@ -160,6 +199,51 @@ def check_prompt(prompt: object, system: object) -> str:
             msg = f"The {name} is {len(text):,} characters long; the limit is {MAX_PROMPT_CHARS:,}. Shorten it."
             raise InvalidRequestError(msg)
     return prompt
+
+
+def check_sampling(top_p: object, max_tokens: object, stop: object) -> Sampling:
+    """The optional sampling parameters, checked; blank ones stay unset. Raises InvalidRequestError."""
+    if top_p is not None:
+        if not _is_number(top_p) or not 0.0 < top_p <= 1.0:  # NaN fails the range too
+            msg = f"top_p must be a number above 0 and at most 1, or left empty; not {top_p!r}."
+            raise InvalidRequestError(msg)
+        top_p = float(top_p)
+    if max_tokens is not None:
+        if not _is_number(max_tokens) or not float(max_tokens).is_integer() or not 1 <= max_tokens <= MAX_OUTPUT_TOKENS:
+            msg = (
+                f"max_tokens must be a whole number from 1 to {MAX_OUTPUT_TOKENS:,}, or left empty; not {max_tokens!r}."
+            )
+            raise InvalidRequestError(msg)
+        max_tokens = int(max_tokens)
+    if stop is None:
+        stop = ""
+    if not isinstance(stop, str):
+        msg = "Stop sequences must be text, one per line."
+        raise InvalidRequestError(msg, from_api_only=True)
+    sequences = tuple(line for line in stop.splitlines() if line.strip())
+    if len(sequences) > MAX_STOP_SEQUENCES:
+        msg = f"Writer accepts at most {MAX_STOP_SEQUENCES} stop sequences (one per line); {len(sequences)} were given."
+        raise InvalidRequestError(msg)
+    if any(len(sequence) > MAX_STOP_CHARS for sequence in sequences):
+        msg = f"A stop sequence may be at most {MAX_STOP_CHARS} characters long."
+        raise InvalidRequestError(msg)
+    return Sampling(top_p, max_tokens, sequences)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def request_params(
+    messages: list[dict[str, str]], *, model: str, temperature: float, stream: bool, sampling: Sampling
+) -> dict[str, Any]:
+    """The arguments of one ``client.chat.chat`` call, which the SDK sends as the JSON body."""
+    params: dict[str, Any] = {"model": model, "messages": messages, "temperature": temperature}
+    params |= sampling.as_params()
+    params["stream"] = stream
+    if stream:
+        params["stream_options"] = {"include_usage": True}  # the last chunk then carries token usage
+    return params
 
 
 def estimate_tokens(message: Mapping[str, str]) -> int:
@@ -199,6 +283,7 @@ async def generate_reply(
     model: str,
     temperature: float,
     stream: bool,
+    sampling: Sampling = Sampling(),
     retry: RetryPolicy = DEFAULT_RETRY,
 ) -> AsyncIterator[ReplyUpdate]:
     """Yield the growing reply; the last update has ``done=True``. Non-streaming yields one text.
@@ -206,13 +291,14 @@ async def generate_reply(
     Before any text has arrived, transient failures are retried with ``status`` updates
     that say so; once text has arrived a failure ends the reply, keeping what came.
     """
-    info = ReplyInfo(model=model, temperature=temperature, stream=stream)
+    request = request_params(messages, model=model, temperature=temperature, stream=stream, sampling=sampling)
+    info = RunCard(model=model, temperature=temperature, stream=stream, request=request)
     parts: list[str] = []  # everything received, including what the coalescer has not shown yet
     started = time.monotonic()
     for attempt in range(1, retry.attempts + 1):
         try:
             # aclosing: a Stop closes this generator at its yield, and must reach the stream inside.
-            async with aclosing(_attempt(client, messages, info, parts, started)) as texts:
+            async with aclosing(_attempt(client, info, parts, started)) as texts:
                 async for text in texts:
                     yield ReplyUpdate(text, info)
             break
@@ -231,26 +317,15 @@ async def generate_reply(
     yield ReplyUpdate("".join(parts), info, done=True)
 
 
-async def _attempt(
-    client: AsyncWriter, messages: list[dict[str, str]], info: ReplyInfo, parts: list[str], started: float
-) -> AsyncIterator[str]:
+async def _attempt(client: AsyncWriter, info: RunCard, parts: list[str], started: float) -> AsyncIterator[str]:
     """One request: yield the growing text (streaming) or nothing (the text lands in ``parts``)."""
+    response = await client.chat.chat(**info.request)
     if info.stream:
-        chunks = await client.chat.chat(
-            messages=messages,
-            model=info.model,
-            temperature=info.temperature,
-            stream=True,
-            stream_options={"include_usage": True},  # the last chunk then carries token usage
-        )
         # Closing both on exit (Stop, a closed tab) closes the upstream HTTP response.
-        async with chunks, aclosing(coalesce(_deltas(chunks, info, parts, started))) as texts:
+        async with response, aclosing(coalesce(_deltas(response, info, parts, started))) as texts:
             async for text in texts:
                 yield text
     else:
-        response = await client.chat.chat(
-            messages=messages, model=info.model, temperature=info.temperature, stream=False
-        )
         info.first_token_s = time.monotonic() - started
         _take_metadata(info, response)
         if response.choices:
@@ -292,7 +367,7 @@ def _short_reason(exc: BaseException) -> str:
     return "Could not reach Writer."
 
 
-async def _deltas(chunks: AsyncIterator[Any], info: ReplyInfo, parts: list[str], started: float) -> AsyncIterator[str]:
+async def _deltas(chunks: AsyncIterator[Any], info: RunCard, parts: list[str], started: float) -> AsyncIterator[str]:
     """The text of each streamed chunk, noting metadata, usage and the first token's time on the way."""
     async for chunk in chunks:
         _take_metadata(info, chunk)
@@ -308,7 +383,7 @@ async def _deltas(chunks: AsyncIterator[Any], info: ReplyInfo, parts: list[str],
             yield piece
 
 
-def _take_metadata(info: ReplyInfo, response: Any) -> None:
+def _take_metadata(info: RunCard, response: Any) -> None:
     info.response_id = info.response_id or response.id  # Writer gives each chunk a new id: keep the first
     info.created = info.created or response.created
     info.model = response.model or info.model

@@ -56,6 +56,8 @@ _ERRORS: dict[int, tuple[str, str, str]] = {
     500: ("InternalServerError", "Internal server error", "fail.internalServerError.generic"),
     503: ("ServiceUnavailable", "Service temporarily unavailable", "fail.serviceUnavailable.temporary"),
 }
+_MAX_TOKENS = 8192  # Palmyra X5's published limits (shared/writer-api.md: BEDROCK)
+_MAX_STOP = 4
 _TOKEN = re.compile(r"\s*\S+|\s+")  # words with their leading space: joined, they give back the text
 
 
@@ -81,6 +83,7 @@ class Behaviour:
     error_event_after: int | None = None  # streaming: send an SSE `event: error` after this many chunks
     reply: str | None = None  # the reply text; None echoes the prompt and parameters
     max_tokens: int | None = None  # cut every reply here (finish_reason "length"), like a model's own limit
+    finish_reason: str | None = None  # force this finish_reason, e.g. "content_filter"
 
 
 @dataclass
@@ -94,6 +97,9 @@ class RecordedRequest:
     received_at: float
     status: int | None = None
     chunks_sent: int = 0
+    # What the reply carried, to compare with what a client shows: the (first) response id,
+    # finish_reason and usage, as sent. None until a reply is produced.
+    sent: dict[str, Any] | None = None
     finished_at: float | None = None
     disconnected: bool = False  # the client hung up before the reply was complete
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -123,7 +129,9 @@ def reply_text(body: dict[str, Any]) -> str:
     messages = body.get("messages") or []
     prompt = _last_prompt(body)
     temperature = body.get("temperature", "default")
-    return f"Echo: {prompt} [model={body.get('model')} messages={len(messages)} temperature={temperature}]"
+    # The optional sampling parameters are echoed only when sent, so tests see what reached the wire.
+    extras = "".join(f" {name}={body[name]}" for name in ("top_p", "max_tokens") if name in body)
+    return f"Echo: {prompt} [model={body.get('model')} messages={len(messages)} temperature={temperature}{extras}]"
 
 
 def _text(content: Any) -> str:
@@ -151,6 +159,16 @@ def _validate(body: Any, models: tuple[tuple[str, str], ...]) -> str | None:
     temperature = body.get("temperature", 1.0)
     if not isinstance(temperature, (int, float)) or not 0.0 <= temperature <= 2.0:
         return "temperature must be a number from 0.0 to 2.0"
+    top_p = body.get("top_p", 1.0)
+    if not isinstance(top_p, (int, float)) or not 0.0 < top_p <= 1.0:
+        return "top_p must be a number above 0 and at most 1"
+    max_tokens = body.get("max_tokens", 1)
+    if not isinstance(max_tokens, int) or not 1 <= max_tokens <= _MAX_TOKENS:
+        return f"max_tokens must be an integer from 1 to {_MAX_TOKENS}"
+    stop = body.get("stop", [])
+    stop = [stop] if isinstance(stop, str) else stop
+    if not isinstance(stop, list) or len(stop) > _MAX_STOP or not all(isinstance(x, str) and x for x in stop):
+        return f"stop must be a string or a list of at most {_MAX_STOP} non-empty strings"
     return None
 
 
@@ -320,9 +338,10 @@ class StandIn:
                 if await disconnect.sleep(behaviour.first_token_delay):
                     record.disconnected = True
                     return
+                completion = _completion(record, behaviour)
                 if behaviour.drop_after is not None:
-                    await _send_half_then_drop(send, record, _completion(record.body, behaviour))
-                await _send_json(send, record, 200, _completion(record.body, behaviour), extra_headers)
+                    await _send_half_then_drop(send, record, completion)
+                await _send_json(send, record, 200, completion, extra_headers)
         finally:
             disconnect.close()
 
@@ -337,7 +356,7 @@ class StandIn:
         record.status = 200
         headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"), *extra_headers]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        for index, frame in enumerate(_frames(record.body, behaviour)):
+        for index, frame in enumerate(_frames(record, behaviour)):
             delay = behaviour.first_token_delay if index == 0 else behaviour.chunk_delay
             if await disconnect.sleep(delay):
                 record.disconnected = True
@@ -407,13 +426,17 @@ async def _send_half_then_drop(send: Callable, record: RecordedRequest, payload:
 
 
 def _reply_tokens(body: dict[str, Any], behaviour: Behaviour) -> tuple[list[str], str]:
-    """The reply split into tokens, cut at ``max_tokens``, and the finish_reason that follows."""
-    tokens = _TOKEN.findall(behaviour.reply if behaviour.reply is not None else reply_text(body))
+    """The reply split into tokens, ended at a stop sequence or cut at ``max_tokens``, and its finish_reason."""
+    text = behaviour.reply if behaviour.reply is not None else reply_text(body)
+    stop = body.get("stop") or []
+    for sequence in [stop] if isinstance(stop, str) else stop:
+        text = text.split(sequence, 1)[0]  # like a model: the stop sequence itself is not returned
+    tokens = _TOKEN.findall(text)
     limits = [n for n in (body.get("max_tokens"), behaviour.max_tokens) if isinstance(n, int)]
     max_tokens = min(limits, default=None)
     if max_tokens is not None and len(tokens) > max_tokens:
-        return tokens[:max_tokens], "length"
-    return tokens, "stop"
+        return tokens[:max_tokens], behaviour.finish_reason or "length"
+    return tokens, behaviour.finish_reason or "stop"
 
 
 def _usage(body: dict[str, Any], completion_tokens: int) -> dict[str, Any]:
@@ -427,37 +450,44 @@ def _usage(body: dict[str, Any], completion_tokens: int) -> dict[str, Any]:
     }
 
 
-def _completion(body: dict[str, Any], behaviour: Behaviour) -> dict[str, Any]:
+def _completion(record: RecordedRequest, behaviour: Behaviour) -> dict[str, Any]:
     """A non-streaming ``chat.completion`` body, shaped like shared/writer-api.md section 2."""
+    body = record.body
     tokens, finish_reason = _reply_tokens(body, behaviour)
+    response_id, usage = str(uuid.uuid4()), _usage(body, len(tokens))
+    record.sent = {"id": response_id, "finish_reason": finish_reason, "usage": usage}
     message = {"content": "".join(tokens), "role": "assistant", "refusal": None, "tool_calls": None,
                "graph_data": {"sources": None, "status": None, "subqueries": None},
                "llm_data": None, "translation_data": None, "web_search_data": None}  # fmt: skip
     return {
-        "id": str(uuid.uuid4()),
+        "id": response_id,
         "object": "chat.completion",
         "choices": [{"index": 0, "finish_reason": finish_reason, "message": message, "logprobs": None}],
         "created": int(time.time()),
         "model": body["model"],
-        "usage": _usage(body, len(tokens)),
+        "usage": usage,
         "system_fingerprint": "v1",
         "service_tier": "standard",
     }
 
 
-def _frames(body: dict[str, Any], behaviour: Behaviour) -> list[bytes]:
+def _frames(record: RecordedRequest, behaviour: Behaviour) -> list[bytes]:
     """The SSE frames of a streamed reply, as in Writer's captured stream (shared/writer-api.md section 3).
 
     The first chunk has empty content, every chunk a new id and ``role: assistant``, the
     finish_reason rides on the last content chunk, a usage-only chunk (``choices: []``)
     follows when ``stream_options.include_usage`` is set, then ``data: [DONE]``.
     """
+    body = record.body
     tokens, finish_reason = _reply_tokens(body, behaviour)
     created = int(time.time())
     contents = ["", *tokens]
+    ids = [str(uuid.uuid4()) for _ in range(len(contents) + 1)]  # Writer gives every chunk a new id
+    usage = _usage(body, len(tokens))
+    record.sent = {"id": ids[0], "finish_reason": finish_reason, "usage": usage}
 
     def chunk(choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> bytes:
-        payload = {"id": str(uuid.uuid4()), "object": "chat.completion.chunk", "choices": choices,
+        payload = {"id": ids.pop(0), "object": "chat.completion.chunk", "choices": choices,
                    "created": created, "model": body["model"], "usage": usage,
                    "system_fingerprint": "v1", "service_tier": None}  # fmt: skip
         return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
@@ -470,7 +500,7 @@ def _frames(body: dict[str, Any], behaviour: Behaviour) -> list[bytes]:
         choice = {"index": 0, "finish_reason": finish_reason if last else None, "delta": delta, "logprobs": None}
         frames.append(chunk([choice], None))
     if (body.get("stream_options") or {}).get("include_usage"):
-        frames.append(chunk([], _usage(body, len(tokens))))
+        frames.append(chunk([], usage))
     frames.append(b"data: [DONE]\n\n")
     return frames
 

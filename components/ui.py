@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -19,7 +18,8 @@ from typing import Any
 import gradio as gr
 
 from components import chat, client
-from components.chat import InvalidRequestError, ReplyInfo, ReplyUpdate
+from components.cards import card_message, format_card
+from components.chat import InvalidRequestError, ReplyUpdate, Sampling
 from components.limits import RateLimiter
 
 CHAT_HEIGHT = 520  # px; inside a tab the chatbot otherwise keeps Gradio's cramped 400 px default
@@ -74,8 +74,28 @@ class Plan:
     messages: list[dict[str, str]]
     temperature: float
     model: str
+    sampling: Sampling
     visitor_key: str | None  # the visitor's own key, for this request only
     trimmed: int  # how many old messages were left out to fit the context budget
+
+
+@dataclass(frozen=True)
+class Controls:
+    """One tab's request settings. ``inputs`` gives them in the handlers' argument order."""
+
+    temperature: gr.Slider
+    non_streaming: gr.Checkbox
+    model: gr.Dropdown
+    system: gr.Textbox
+    top_p: gr.Number
+    max_tokens: gr.Number
+    stop: gr.Textbox
+
+    def inputs(self, own_key: gr.Textbox) -> list[gr.Component]:
+        # The visitor's key comes before the sampling parameters, which were added later: API callers'
+        # positional calls made before them keep working, and the new ones may be left out.
+        settings = [self.temperature, self.non_streaming, self.model, self.system]
+        return [*settings, own_key, self.top_p, self.max_tokens, self.stop]
 
 
 def _visitor_id(request: gr.Request | None, *, by_ip: bool) -> str:
@@ -87,33 +107,6 @@ def _visitor_id(request: gr.Request | None, *, by_ip: bool) -> str:
         forwarded = (request.headers.get("x-forwarded-for") or "").split(",")[0].strip()
         return forwarded or (request.client.host if request.client else "unknown")
     return request.session_hash or "anonymous"
-
-
-def format_info(info: ReplyInfo, *, interrupted: bool = False, status: str | None = None) -> str:
-    """The reply's metadata as one Markdown block: the notebook's response table, made visible."""
-    facts = [f"**{info.model}**", f"temperature {info.temperature:g}", "streamed" if info.stream else "not streamed"]
-    if info.finish_reason:
-        facts.append(f"finish_reason `{info.finish_reason}`")
-    if info.total_tokens is not None:
-        facts.append(f"tokens {info.prompt_tokens} prompt + {info.completion_tokens} completion = {info.total_tokens}")
-    if info.first_token_s is not None:
-        facts.append(f"first token {info.first_token_s:.2f} s")
-    if info.total_s is not None:
-        facts.append(f"total {info.total_s:.2f} s")
-    if info.response_id:
-        facts.append(f"id `{info.response_id}`")
-    if info.created:
-        facts.append(f"created {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(info.created))}")
-    lines = [" · ".join(facts)]
-    if status:
-        lines.append(f"⏳ {status}")
-    if info.truncated:
-        lines.append("⚠️ **Truncated:** the reply hit the token limit (`finish_reason: length`) and was cut off.")
-    if info.error:
-        lines.append(f"❌ **Error:** {info.error}")
-        if interrupted:
-            lines.append("The reply was interrupted; the part that arrived is kept.")
-    return "\n\n".join(lines)
 
 
 def _notice(title: str, text: str) -> dict[str, Any]:
@@ -134,6 +127,8 @@ def _chat_message(update: ReplyUpdate, trimmed: int, context_tokens: int) -> str
     if update.info.error is not None:
         title = "⚠️ Reply interrupted" if update.interrupted else "⚠️ Request failed"
         shown.append(_notice(title, update.info.error))
+    if update.done and update.text:
+        shown.append(card_message(update.info))  # each reply keeps its own card, under it
     if len(shown) == 1 and "metadata" not in shown[0]:
         return update.text  # the common case: just the reply
     return shown
@@ -163,11 +158,13 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         model: object,
         system: object,
         own_key: object,
+        sampling: tuple[object, object, object],
         request: gr.Request | None,
     ) -> Plan:
         """Check everything before anything is sent; raises InvalidRequestError with a message for the user."""
         checked_temperature = chat.check_parameters(temperature, model, [*model_choices, *listed_models])
         checked_prompt = chat.check_prompt(prompt, system)
+        checked_sampling = chat.check_sampling(*sampling)
         visitor_key = own_key.strip() if isinstance(own_key, str) and own_key.strip() else None
         if settings.visitor_key_required and not visitor_key:
             raise InvalidRequestError(VISITOR_KEY_REQUIRED)
@@ -181,7 +178,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             raise InvalidRequestError(msg)
         messages = chat.build_messages(history, checked_prompt, str(system))
         messages, trimmed = chat.fit_to_context(messages, settings.context_tokens)
-        return Plan(messages, checked_temperature, str(model), visitor_key, trimmed)
+        return Plan(messages, checked_temperature, str(model), checked_sampling, visitor_key, trimmed)
 
     async def replies(plan: Plan, non_streaming: object) -> AsyncIterator[ReplyUpdate]:
         async with (
@@ -193,6 +190,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                     model=plan.model,
                     temperature=plan.temperature,
                     stream=not non_streaming,
+                    sampling=plan.sampling,
                     retry=settings.retry,
                 )
             ) as updates,
@@ -207,7 +205,10 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         model: str,
         system: str,
         own_key: str,
-        request: gr.Request,
+        top_p: float | None = None,  # defaults make them optional for API callers
+        max_tokens: float | None = None,
+        stop: str = "",
+        request: gr.Request | None = None,
     ) -> AsyncIterator[tuple[str, str, str]]:
         """One prompt, one reply: only the system message and the prompt are sent.
 
@@ -216,7 +217,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         Only input that the page cannot produce (a direct API call) raises.
         """
         try:
-            plan = prepare([], prompt, temperature, model, system, own_key, request)
+            plan = prepare([], prompt, temperature, model, system, own_key, (top_p, max_tokens, stop), request)
         except InvalidRequestError as problem:
             if problem.from_api_only:
                 raise gr.Error(problem.message, title="Invalid request") from None
@@ -226,7 +227,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         sent = _messages_json(plan.messages)
         async with aclosing(replies(plan, non_streaming)) as updates:
             async for update in updates:
-                yield update.text, format_info(update.info, interrupted=update.interrupted, status=update.status), sent
+                yield update.text, format_card(update.info, interrupted=update.interrupted, status=update.status), sent
         if update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 
@@ -238,7 +239,10 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         model: str,
         system: str,
         own_key: str,
-        request: gr.Request,
+        top_p: float | None = None,  # defaults make them optional for API callers
+        max_tokens: float | None = None,
+        stop: str = "",
+        request: gr.Request | None = None,
     ) -> AsyncIterator[tuple[Any, Any, Any]]:
         """One turn of the conversation: the whole history is sent, notices and failed turns left out.
 
@@ -250,14 +254,15 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             yield _notice("Messages so far", f"```json\n{kept}\n```"), gr.skip(), gr.skip()
             return
         try:
-            plan = prepare(history, message, temperature, model, system, own_key, request)
+            sampling = (top_p, max_tokens, stop)
+            plan = prepare(history, message, temperature, model, system, own_key, sampling, request)
         except InvalidRequestError as problem:
             yield _notice("⚠️ Nothing sent", problem.message), gr.skip(), gr.skip()
             return
         sent = _messages_json(plan.messages)
         async with aclosing(replies(plan, non_streaming)) as updates:
             async for update in updates:
-                info = format_info(update.info, interrupted=update.interrupted, status=update.status)
+                info = format_card(update.info, interrupted=update.interrupted, status=update.status)
                 yield _chat_message(update, plan.trimmed, settings.context_tokens), info, sent
         if update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
@@ -297,6 +302,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                     single_info = gr.Markdown(elem_classes="reply-info", elem_id="single-info")
                 with gr.Column(scale=2):
                     single_controls = _render_controls(_make_controls("single", model_choices, settings.model))
+                    _render_parameters(single_controls)
             with gr.Accordion("Messages sent", open=False):
                 single_sent = gr.Code(language="json", show_label=False, elem_id="single-sent")
 
@@ -305,7 +311,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             run = gr.on(
                 triggers,
                 single_turn,
-                inputs=[prompt, *single_controls, own_key],
+                inputs=[prompt, *single_controls.inputs(own_key)],
                 outputs=[response, single_info, single_sent],
                 api_name="single_turn",
                 concurrency_limit=CONCURRENCY_LIMIT,
@@ -318,12 +324,19 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             # Rendered before the ChatInterface: it would otherwise tuck them into its own accordion.
             with gr.Row():
                 chat_controls = _render_controls(_make_controls("multi", model_choices, settings.model))
+                with gr.Column():
+                    _render_parameters(chat_controls)
             chat_info = gr.Markdown(elem_classes="reply-info", elem_id="chat-info", render=False)
             chat_sent = gr.Code(language="json", show_label=False, elem_id="chat-sent", render=False)
             gr.ChatInterface(
                 multi_turn,
                 chatbot=gr.Chatbot(
-                    height=CHAT_HEIGHT, label="Conversation", buttons=["copy", "copy_all"], elem_id="chatbot"
+                    height=CHAT_HEIGHT,
+                    label="Conversation",
+                    buttons=["copy", "copy_all"],
+                    # Each message its own bubble, so that copying a reply leaves its run card out.
+                    group_consecutive_messages=False,
+                    elem_id="chatbot",
                 ),
                 textbox=gr.Textbox(
                     placeholder=f"Message Palmyra ({MESSAGES_COMMAND} shows the messages kept so far)",
@@ -334,7 +347,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                     stop_btn=True,
                     elem_id="chat-input",
                 ),
-                additional_inputs=[*chat_controls, own_key],
+                additional_inputs=chat_controls.inputs(own_key),
                 additional_outputs=[chat_info, chat_sent],
                 examples=[[example] for example in EXAMPLES],
                 cache_examples=False,
@@ -347,18 +360,15 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             with gr.Accordion("Messages sent with the last request", open=False):
                 chat_sent.render()
 
-        demo.load(refresh_models, outputs=[single_controls[2], chat_controls[2]], api_visibility="private")
+        demo.load(refresh_models, outputs=[single_controls.model, chat_controls.model], api_visibility="private")
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
     return demo
 
 
-def _make_controls(tab: str, model_choices: list[str], model: str) -> list[gr.Component]:
-    """A tab's Temperature, Non-streaming, Model and System message, in the handlers' argument order.
-
-    Made unrendered so that each tab places them where it wants (the chat tab beside the chat).
-    """
-    return [
-        gr.Slider(
+def _make_controls(tab: str, model_choices: list[str], model: str) -> Controls:
+    """A tab's controls, unrendered, so that each tab places them where it wants (the chat tab above the chat)."""
+    return Controls(
+        temperature=gr.Slider(
             chat.MIN_TEMPERATURE,
             chat.MAX_TEMPERATURE,
             value=chat.DEFAULT_TEMPERATURE,
@@ -368,28 +378,58 @@ def _make_controls(tab: str, model_choices: list[str], model: str) -> list[gr.Co
             elem_id=f"{tab}-temperature",
             render=False,
         ),
-        gr.Checkbox(
+        non_streaming=gr.Checkbox(
             False,
             label="Non-streaming",
             info="Show the reply whole, once complete",
             elem_id=f"{tab}-non-streaming",
             render=False,
         ),
-        gr.Dropdown(model_choices, value=model, label="Model", elem_id=f"{tab}-model", render=False),
-        gr.Textbox(chat.SYSTEM_MESSAGE, lines=4, show_label=False, elem_id=f"{tab}-system", render=False),
-    ]
+        model=gr.Dropdown(model_choices, value=model, label="Model", elem_id=f"{tab}-model", render=False),
+        system=gr.Textbox(chat.SYSTEM_MESSAGE, lines=4, show_label=False, elem_id=f"{tab}-system", render=False),
+        # No bounds on the widgets: out-of-range values get our own message, and nothing is sent.
+        top_p=gr.Number(
+            None,
+            label="top_p",
+            info="Nucleus sampling, above 0 and at most 1. Empty: the API's default",
+            elem_id=f"{tab}-top-p",
+            render=False,
+        ),
+        max_tokens=gr.Number(
+            None,
+            label="max_tokens",
+            info=f"Longest reply, 1 to {chat.MAX_OUTPUT_TOKENS:,} tokens. Empty: the model's default",
+            precision=0,
+            elem_id=f"{tab}-max-tokens",
+            render=False,
+        ),
+        stop=gr.Textbox(
+            "",
+            label="Stop sequences",
+            info=f"One per line, up to {chat.MAX_STOP_SEQUENCES}: the reply ends before any of them",
+            lines=2,
+            elem_id=f"{tab}-stop",
+            render=False,
+        ),
+    )
 
 
-def _render_controls(controls: list[gr.Component]) -> list[gr.Component]:
-    """Render the controls here, the system message in a collapsed panel with a way back to the default."""
-    temperature, non_streaming, model, system = controls
-    for control in (model, temperature, non_streaming):
+def _render_controls(controls: Controls) -> Controls:
+    """Render the main controls here, the system message in a collapsed panel with a way back to the default."""
+    for control in (controls.model, controls.temperature, controls.non_streaming):
         control.render()
     with gr.Accordion("System message", open=False):
-        system.render()
-        reset = gr.Button("Reset to default", size="sm", elem_id=f"{system.elem_id}-reset")
-        reset.click(lambda: chat.SYSTEM_MESSAGE, outputs=system, queue=False, api_visibility="private")
+        controls.system.render()
+        reset = gr.Button("Reset to default", size="sm", elem_id=f"{controls.system.elem_id}-reset")
+        reset.click(lambda: chat.SYSTEM_MESSAGE, outputs=controls.system, queue=False, api_visibility="private")
     return controls
+
+
+def _render_parameters(controls: Controls) -> None:
+    """The optional sampling parameters, in a collapsed panel: most people never need them."""
+    with gr.Accordion("Parameters", open=False, elem_id=f"{controls.top_p.elem_id.removesuffix('-top-p')}-parameters"):
+        for control in (controls.top_p, controls.max_tokens, controls.stop):
+            control.render()
 
 
 def _busy() -> tuple[Any, Any]:

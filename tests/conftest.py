@@ -43,6 +43,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: "tests/browser/" in item.nodeid)
 
 
+def _messages(chat_output: str | dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A chat output as messages: Gradio takes a string, one message, or a list of them."""
+    if isinstance(chat_output, str):
+        return [{"role": "assistant", "content": chat_output}]
+    return [chat_output] if isinstance(chat_output, dict) else list(chat_output)
+
+
+def reply_of(chat_output: str | dict[str, Any] | list[dict[str, Any]]) -> str:
+    """The reply text of a chat output, without its notices and run card."""
+    return "".join(m["content"] for m in _messages(chat_output) if not m.get("metadata"))
+
+
+def notices_of(chat_output: str | dict[str, Any] | list[dict[str, Any]]) -> dict[str, str]:
+    """The notices and the run card of a chat output, by title."""
+    return {m["metadata"]["title"]: m["content"] for m in _messages(chat_output) if m.get("metadata")}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -86,7 +86,7 @@ def test_a_prompt_that_is_not_text_is_refused(app: Client, standin: StandIn) -> 
 def test_nan_temperature_sent_raw_is_refused(app_url: str, standin: StandIn, tab: str) -> None:
     """JSON has no NaN, so gradio_client cannot send it; a hand-made request can (Python parses it)."""
     config = httpx.get(f"{app_url}config").json()
-    data = ["hi", math.nan, False, "palmyra-x5", SYSTEM, ""]
+    data = ["hi", math.nan, False, "palmyra-x5", SYSTEM, "", None, None, ""]
     if tab == "chat":
         data.insert(1, None)  # the chat history's gr.State slot
 

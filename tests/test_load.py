@@ -16,7 +16,7 @@ import pytest
 
 from components.client import Settings
 from components.standin import Behaviour, StandIn
-from tests.conftest import SYSTEM, TEST_KEY, launch, run_async
+from tests.conftest import SYSTEM, TEST_KEY, launch, reply_of, run_async
 from tests.gradio_queue import QueueResult, QueueSession, fn_index
 
 SESSIONS = 50
@@ -26,7 +26,7 @@ MARKER = re.compile(r"marker-\d{3}")
 
 def chat_data(message: str) -> list[object]:
     """The /chat event's inputs: the message, None for the history's gr.State slot, then the settings."""
-    return [message, None, 1.0, False, "palmyra-x5", SYSTEM, ""]
+    return [message, None, 1.0, False, "palmyra-x5", SYSTEM, "", None, None, ""]
 
 
 async def converse(url: str, sessions: int, turns: int) -> list[list[QueueResult]]:
@@ -72,7 +72,8 @@ def test_fifty_concurrent_sessions_never_see_each_other(app_url: str, standin: S
         mine = f"marker-{number:03}"
         for turn, result in enumerate(turns):
             assert result.success, result.error
-            reply, _, _, sent = result.output  # the third is the history's gr.State slot
+            chat_output, _, _, sent = result.output  # the third is the history's gr.State slot
+            reply = reply_of(chat_output)
             assert reply.startswith(f"Echo: {mine} turn {turn}")
             assert set(MARKER.findall(f"{reply} {sent}")) == {mine}
     assert grown < 64 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB for {SESSIONS} sessions"
@@ -91,7 +92,7 @@ def small_capacity_app(standin_server: StandIn) -> Iterator[tuple[object, str]]:
 def test_the_server_keeps_a_bounded_number_of_sessions(small_capacity_app: tuple, standin: StandIn) -> None:
     demo, url = small_capacity_app
     results = run_async(converse(url, 25, 1))
-    assert [turns[0].output[0].split(" [")[0] for turns in results] == [
+    assert [reply_of(turns[0].output[0]).split(" [")[0] for turns in results] == [
         f"Echo: marker-{number:03} turn 0" for number in range(25)
     ]
     assert len(standin.chat_requests()) == 25

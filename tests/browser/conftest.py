@@ -20,6 +20,8 @@ from tests.conftest import launch
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium"))  # not /usr/bin's shell wrapper
 SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR", "test-artifacts/screenshots"))
+# A reply in the chat: a bot message that is not a collapsible notice or run card (Gradio's "thought").
+REPLY = '[data-testid="bot"]:not(:has(.thought-group))'
 expect.set_options(timeout=20_000)  # expect() keeps its own 5 s default otherwise; the machine is shared
 
 
@@ -81,7 +83,7 @@ def recorded_states(page: Page) -> list[str]:
 
 
 def bot_messages(page: Page) -> list[str]:
-    return page.locator('[data-testid="bot"]').all_inner_texts()
+    return page.locator(REPLY).all_inner_texts()
 
 
 def wait_for_reply(page: Page, info_selector: str) -> None:

@@ -8,10 +8,10 @@ from playwright.sync_api import Page, expect
 
 from components.chat import SYSTEM_MESSAGE
 from components.standin import Behaviour, StandIn, reply_text
-from tests.browser.conftest import bot_messages, open_app, record_text, recorded_states
+from tests.browser.conftest import REPLY, bot_messages, open_app, record_text, recorded_states
 from tests.conftest import SYSTEM
 
-BOT = '[data-testid="bot"]'
+BOT = REPLY
 
 
 def send(page: Page, message: str) -> None:
@@ -147,8 +147,11 @@ def test_copy_puts_the_reply_on_the_clipboard(page: Page, app_url: str, standin:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     open_app(page, app_url, "Multi-turn")
     (body,) = converse(page, standin, "copy this")
-    page.locator(BOT).last.hover()
-    page.get_by_role("button", name="Copy message").last.click()
+    reply = page.locator(BOT).last
+    reply.hover()
+    # The reply's own buttons sit just after its row; the run card under it has buttons of its own.
+    buttons = reply.locator("xpath=ancestor::div[contains(@class, 'message-row')]/following-sibling::div[1]")
+    buttons.get_by_role("button", name="Copy message").click()
     assert page.evaluate("navigator.clipboard.readText()") == reply_text(body)
 
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from components.standin import Behaviour, StandIn, reply_text
-from tests.browser.conftest import SCREENSHOT_DIR, open_app, wait_for_reply
+from tests.browser.conftest import REPLY, SCREENSHOT_DIR, open_app, wait_for_reply
 
 CODE_REPLY = "Here you go:\n\n```python\nprint('fast')\n```\n\nAnd **bold** text."
 HOSTILE = (
@@ -58,7 +58,7 @@ def test_replies_render_as_markdown_in_both_tabs(page: Page, app_url: str, stand
     expect(page.locator("#response strong")).to_have_text("bold")
     page.get_by_role("tab", name="Multi-turn").click()
     ask_chat(page, "show me code", standin)
-    expect(page.locator('[data-testid="bot"] pre code')).to_contain_text("print('fast')")
+    expect(page.locator(f"{REPLY} pre code")).to_contain_text("print('fast')")
 
 
 @pytest.mark.parametrize("tab", ["Single-turn", "Multi-turn"])
@@ -71,7 +71,7 @@ def test_html_in_model_output_executes_nothing(page: Page, app_url: str, standin
         container = "#response"
     else:
         ask_chat(page, HOSTILE, standin)
-        container = '[data-testid="bot"]'
+        container = REPLY
     assert "Echo:" in page.locator(container).first.inner_text()  # the reply did arrive
     page.locator(container).first.hover()
     assert page.evaluate("window.__xss") is None
@@ -102,7 +102,7 @@ def test_screenshots_of_both_tabs(
         page.get_by_role("tab", name="Multi-turn").click()
         ask_chat(page, "What's the fastest bird?", standin)
         ask_chat(page, "Tell me more", standin)
-        expect(page.locator('[data-testid="bot"]').last).to_have_text(reply_text(standin.chat_requests()[-1].body))
+        expect(page.locator(REPLY).last).to_have_text(reply_text(standin.chat_requests()[-1].body))
         assert page.locator("#chatbot").bounding_box()["height"] >= 400
         page.screenshot(path=SCREENSHOT_DIR / f"multi-turn-{theme}-{width}.png", full_page=True)
     finally:

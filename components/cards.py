@@ -1,0 +1,75 @@
+"""The run card of a reply, as Markdown: what was sent, what came back, how long it took.
+
+Pure formatting of ``chat.RunCard``; knows nothing of Gradio, so both tabs, the compare
+view and exports render the same record the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from components.chat import RunCard
+
+# The parameters a card lists besides model and temperature, in the order they are shown.
+_OPTIONAL_PARAMETERS = ("top_p", "max_tokens", "stop")
+
+
+def sent_parameters(card: RunCard) -> list[str]:
+    """The optional sampling parameters that were actually sent, as ``name value`` strings."""
+    return [
+        f"{name} {json.dumps(card.request[name], ensure_ascii=False)}"
+        for name in _OPTIONAL_PARAMETERS
+        if name in card.request
+    ]
+
+
+def summary(card: RunCard) -> str:
+    """One short line: model, temperature, finish_reason, tokens and time."""
+    facts = [card.model, f"T {card.temperature:g}", *sent_parameters(card)]
+    if card.finish_reason:
+        facts.append(card.finish_reason)
+    if card.completion_tokens is not None:
+        facts.append(f"{card.completion_tokens} tokens")
+    if card.total_s is not None:
+        facts.append(f"{card.total_s:.2f} s")
+    return " · ".join(facts)
+
+
+def format_card(card: RunCard, *, interrupted: bool = False, status: str | None = None) -> str:
+    """The whole card as one Markdown block: the notebook's response table, made visible."""
+    facts = [f"**{card.model}**", f"temperature {card.temperature:g}", *sent_parameters(card)]
+    facts.append("streamed" if card.stream else "not streamed")
+    if card.finish_reason:
+        facts.append(f"finish_reason `{card.finish_reason}`")
+    if card.total_tokens is not None:
+        facts.append(f"tokens {card.prompt_tokens} prompt + {card.completion_tokens} completion = {card.total_tokens}")
+    if card.first_token_s is not None:
+        facts.append(f"first token {card.first_token_s:.2f} s")
+    if card.total_s is not None:
+        facts.append(f"total {card.total_s:.2f} s")
+    if card.tokens_per_second is not None:
+        facts.append(f"{card.tokens_per_second:.1f} tokens/s")
+    if card.response_id:
+        facts.append(f"id `{card.response_id}`")
+    if card.created:
+        facts.append(f"created {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(card.created))}")
+    lines = [" · ".join(facts)]
+    if status:
+        lines.append(f"⏳ {status}")
+    if card.truncated:
+        lines.append("⚠️ **Truncated:** the reply hit the token limit (`finish_reason: length`) and was cut off.")
+    if card.filtered:
+        lines.append("🛡️ **Filtered:** Writer's content filter stopped this reply (`finish_reason: content_filter`).")
+    if card.error:
+        lines.append(f"❌ **Error:** {card.error}")
+        if interrupted:
+            lines.append("The reply was interrupted; the part that arrived is kept.")
+    return "\n\n".join(lines)
+
+
+def card_message(card: RunCard) -> dict[str, Any]:
+    """The card as a collapsed chat message under its reply. Its metadata title keeps it out of the history."""
+    metadata = {"title": "Run card", "log": summary(card), "status": "done"}
+    return {"role": "assistant", "content": format_card(card), "metadata": metadata}
