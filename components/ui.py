@@ -17,7 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from components import chat, client
+from components import chat, client, snippets
 from components.cards import card_message, format_card
 from components.chat import InvalidRequestError, ReplyUpdate, Sampling
 from components.limits import RateLimiter
@@ -134,6 +134,46 @@ def _chat_message(update: ReplyUpdate, trimmed: int, context_tokens: int) -> str
     return shown
 
 
+# Outputs after the reply and its card: the messages sent and the three copy-as-code boxes.
+_UNCHANGED_PANELS = (gr.skip(),) * 4
+_CODE_FLAVOURS = (("Python", "python"), ("Python (async)", "python"), ("curl", "shell"))
+
+
+def _snippets_when_done(update: ReplyUpdate) -> tuple[Any, ...]:
+    """Copy-as-code for the request just made, built from its record once the reply is complete."""
+    return snippets.all_snippets(update.info.request) if update.done else (gr.skip(),) * 3
+
+
+def _make_code_boxes(tab: str) -> list[gr.Code]:
+    """Unrendered code boxes for the sync Python, async Python and curl snippets."""
+    return [
+        gr.Code(
+            language=language,
+            label=label,
+            buttons=["copy"],
+            interactive=False,
+            elem_id=f"{tab}-code-{index}",
+            render=False,
+        )
+        for index, (label, language) in enumerate(_CODE_FLAVOURS)
+    ]
+
+
+def _render_code_panel(boxes: list[gr.Code]) -> list[gr.Code]:
+    """The snippets in a collapsed panel, one tab each."""
+    with gr.Accordion("Copy as code", open=False):
+        gr.Markdown(
+            "Repeats the last request exactly. The key is read from `WRITER_API_KEY`; "
+            "`WRITER_BASE_URL`, when set, points it elsewhere.",
+            elem_classes="reply-info",
+        )
+        with gr.Tabs():
+            for box, (label, _) in zip(boxes, _CODE_FLAVOURS, strict=True):
+                with gr.Tab(label):
+                    box.render()
+    return boxes
+
+
 def _messages_json(messages: list[dict[str, str]]) -> str:
     return json.dumps(messages, indent=2, ensure_ascii=False)
 
@@ -222,12 +262,13 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             if problem.from_api_only:
                 raise gr.Error(problem.message, title="Invalid request") from None
             gr.Warning(problem.message, title="Nothing sent")
-            yield gr.skip(), f"⚠️ **Nothing sent:** {problem.message}", gr.skip()
+            yield gr.skip(), f"⚠️ **Nothing sent:** {problem.message}", *_UNCHANGED_PANELS
             return
         sent = _messages_json(plan.messages)
         async with aclosing(replies(plan, non_streaming)) as updates:
             async for update in updates:
-                yield update.text, format_card(update.info, interrupted=update.interrupted, status=update.status), sent
+                card = format_card(update.info, interrupted=update.interrupted, status=update.status)
+                yield update.text, card, sent, *_snippets_when_done(update)
         if update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 
@@ -251,19 +292,20 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         """
         if isinstance(message, str) and message.strip() == MESSAGES_COMMAND:
             kept = _messages_json(chat.history_to_messages(history, str(system)))
-            yield _notice("Messages so far", f"```json\n{kept}\n```"), gr.skip(), gr.skip()
+            yield _notice("Messages so far", f"```json\n{kept}\n```"), gr.skip(), *_UNCHANGED_PANELS
             return
         try:
             sampling = (top_p, max_tokens, stop)
             plan = prepare(history, message, temperature, model, system, own_key, sampling, request)
         except InvalidRequestError as problem:
-            yield _notice("⚠️ Nothing sent", problem.message), gr.skip(), gr.skip()
+            yield _notice("⚠️ Nothing sent", problem.message), gr.skip(), *_UNCHANGED_PANELS
             return
         sent = _messages_json(plan.messages)
         async with aclosing(replies(plan, non_streaming)) as updates:
             async for update in updates:
                 info = format_card(update.info, interrupted=update.interrupted, status=update.status)
-                yield _chat_message(update, plan.trimmed, settings.context_tokens), info, sent
+                shown = _chat_message(update, plan.trimmed, settings.context_tokens)
+                yield shown, info, sent, *_snippets_when_done(update)
         if update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 
@@ -305,6 +347,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                     _render_parameters(single_controls)
             with gr.Accordion("Messages sent", open=False):
                 single_sent = gr.Code(language="json", show_label=False, elem_id="single-sent")
+            single_code = _render_code_panel(_make_code_boxes("single"))
 
             triggers = [submit.click, prompt.submit]
             gr.on(triggers, _busy, outputs=[submit, stop], queue=False, api_visibility="private")
@@ -312,7 +355,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                 triggers,
                 single_turn,
                 inputs=[prompt, *single_controls.inputs(own_key)],
-                outputs=[response, single_info, single_sent],
+                outputs=[response, single_info, single_sent, *single_code],
                 api_name="single_turn",
                 concurrency_limit=CONCURRENCY_LIMIT,
                 show_progress="minimal",
@@ -328,6 +371,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                     _render_parameters(chat_controls)
             chat_info = gr.Markdown(elem_classes="reply-info", elem_id="chat-info", render=False)
             chat_sent = gr.Code(language="json", show_label=False, elem_id="chat-sent", render=False)
+            chat_code = _make_code_boxes("multi")
             gr.ChatInterface(
                 multi_turn,
                 chatbot=gr.Chatbot(
@@ -348,7 +392,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                     elem_id="chat-input",
                 ),
                 additional_inputs=chat_controls.inputs(own_key),
-                additional_outputs=[chat_info, chat_sent],
+                additional_outputs=[chat_info, chat_sent, *chat_code],
                 examples=[[example] for example in EXAMPLES],
                 cache_examples=False,
                 editable=True,
@@ -359,6 +403,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             chat_info.render()
             with gr.Accordion("Messages sent with the last request", open=False):
                 chat_sent.render()
+            _render_code_panel(chat_code)
 
         demo.load(refresh_models, outputs=[single_controls.model, chat_controls.model], api_visibility="private")
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT)

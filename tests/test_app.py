@@ -77,7 +77,7 @@ def test_single_turn_keeps_no_history(app: Client, standin: StandIn) -> None:
 
 
 def test_single_turn_shows_metadata_and_the_messages_sent(app: Client, standin: StandIn) -> None:
-    response, info, sent = single_turn(app, "hi", temperature=0.2)[-1]
+    response, info, sent, *_ = single_turn(app, "hi", temperature=0.2)[-1]
     body = standin.chat_requests()[0].body
     prompt_tokens = 5 + 1  # "You are a test assistant." and "hi", as the stand-in counts them
     completion = len(response.split())
@@ -89,13 +89,13 @@ def test_single_turn_shows_metadata_and_the_messages_sent(app: Client, standin: 
 
 def test_single_turn_truncation_notice(app: Client, standin: StandIn) -> None:
     standin.default = Behaviour(max_tokens=3)
-    _, info, _ = single_turn(app, "tell me everything")[-1]
+    _, info, _, *_ = single_turn(app, "tell me everything")[-1]
     assert "finish_reason `length`" in info and "Truncated" in info
 
 
 def test_single_turn_error_is_readable_and_the_next_request_works(app: Client, standin: StandIn) -> None:
     standin.enqueue(Behaviour(status=401))
-    response, info, _ = single_turn(app, "hi")[-1]
+    response, info, _, *_ = single_turn(app, "hi")[-1]
     assert response == ""
     assert "❌ **Error:** Writer rejected the API key (401). Check WRITER_API_KEY" in info
     assert TEST_KEY not in info
@@ -104,7 +104,7 @@ def test_single_turn_error_is_readable_and_the_next_request_works(app: Client, s
 
 def test_single_turn_drop_keeps_the_partial_reply(app: Client, standin: StandIn) -> None:
     standin.enqueue(Behaviour(drop_after=3))
-    response, info, _ = single_turn(app, "hello there")[-1]
+    response, info, _, *_ = single_turn(app, "hello there")[-1]
     assert response == "Echo: hello"
     assert "dropped in the middle of the reply" in info and "interrupted" in info
 
@@ -134,7 +134,7 @@ def test_chat_sends_the_whole_history_on_the_second_turn(app: Client, standin: S
             assert len(texts) == 1
         else:
             assert len(set(texts)) >= 3 and all(b.startswith(a) for a, b in itertools.pairwise(texts))
-    reply, info, sent = second[-1]
+    reply, info, sent, *_ = second[-1]
     assert reply_of(reply) == reply_text(two) and "finish_reason `stop`" in info
     assert httpx.Response(200, content=sent).json() == two["messages"]
 
@@ -148,11 +148,11 @@ def test_chat_defaults_to_the_cookbook_system_message(app: Client, standin: Stan
 
 def test_chat_error_keeps_partial_reply_and_the_next_turn_is_well_formed(app: Client, standin: StandIn) -> None:
     standin.enqueue(Behaviour(drop_after=3), Behaviour(status=403))  # 403 is not retried
-    reply, info, _ = chat(app, "first")[-1]
+    reply, info, _, *_ = chat(app, "first")[-1]
     assert reply[0] == {"role": "assistant", "content": "Echo: first"}
     assert reply[1]["metadata"]["title"] == "⚠️ Reply interrupted" and "dropped" in reply[1]["content"]
     assert "interrupted" in info
-    reply, _, _ = chat(app, "second")[-1]
+    reply, _, _, *_ = chat(app, "second")[-1]
     assert len(reply) == 1 and reply[0]["metadata"] == {"title": "⚠️ Request failed"}
     assert reply[0]["content"].startswith("This API key has no access to the selected model (403)")
     chat(app, "third")
@@ -165,7 +165,7 @@ def test_chat_error_keeps_partial_reply_and_the_next_turn_is_well_formed(app: Cl
 
 def test_messages_command_shows_the_list_and_sends_nothing(app: Client, standin: StandIn) -> None:
     chat(app, "hello")
-    reply, _, _ = chat(app, "!messages")[-1]
+    reply, _, _, *_ = chat(app, "!messages")[-1]
     assert len(standin.chat_requests()) == 1
     assert reply["metadata"]["title"] == "Messages so far"
     assert '"content": "hello"' in reply["content"] and '"role": "system"' in reply["content"]

@@ -111,9 +111,9 @@ def send(client: Client, tab: str, prompt: str, *, stream: bool) -> list[tuple]:
 def shown_text(tab: str, output: tuple) -> tuple[str, str]:
     """(the reply text, everything else the user is told) for one output of either tab."""
     if tab == "single_turn":
-        response, info, _ = output
+        response, info, _, *_ = output
         return response, info
-    reply, info, _ = output
+    reply, info, _, *_ = output
     if isinstance(reply, str):
         return reply, info
     text = "".join(m["content"] for m in reply if not m.get("metadata"))

@@ -72,7 +72,7 @@ def test_fifty_concurrent_sessions_never_see_each_other(app_url: str, standin: S
         mine = f"marker-{number:03}"
         for turn, result in enumerate(turns):
             assert result.success, result.error
-            chat_output, _, _, sent = result.output  # the third is the history's gr.State slot
+            chat_output, _, _, sent, *_ = result.output  # the third is the history's gr.State slot
             reply = reply_of(chat_output)
             assert reply.startswith(f"Echo: {mine} turn {turn}")
             assert set(MARKER.findall(f"{reply} {sent}")) == {mine}

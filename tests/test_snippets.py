@@ -1,0 +1,53 @@
+"""Copy as code: the generated snippets are run for real and must send exactly what the app sent."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from gradio_client import Client
+
+from components.standin import StandIn, reply_text
+from tests.conftest import SYSTEM, TEST_KEY
+
+VISITOR_KEY = "visitor-key-5e0c1d"  # a marker: it must not appear in any snippet
+FLAVOURS = ["python", "python-async", "curl"]
+
+
+def run_snippet(flavour: str, code: str, standin: StandIn) -> str:
+    """Run a snippet as a user would, with the key and base URL in the environment; return what it printed."""
+    env = {"PATH": os.environ["PATH"], "WRITER_API_KEY": TEST_KEY, "WRITER_BASE_URL": standin.url}
+    command = ["bash", "-c", code] if flavour == "curl" else [sys.executable, "-c", code]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+@pytest.mark.parametrize("non_streaming", [False, True], ids=["stream", "batch"])
+@pytest.mark.parametrize("tab", ["single_turn", "chat"])
+def test_each_snippet_repeats_the_request_field_by_field(
+    app: Client, standin: StandIn, tab: str, non_streaming: bool
+) -> None:
+    arguments = ("naïve “quotes” it's \\ $HOME `x`", 0.3, non_streaming, "palmyra-x4", SYSTEM, VISITOR_KEY)
+    sampling = (0.9, 60, "END\n###")
+    standin.api_key = None  # accept the visitor's key as well as the snippets' TEST_KEY
+    if tab == "chat":  # a second turn, so that the history is part of the request
+        app.predict("the first turn", *arguments[1:], *sampling, api_name="/chat")
+    outputs = app.predict(*arguments, *sampling, api_name=f"/{tab}")
+    sent = standin.chat_requests()[-1].body
+    snippets = outputs[3:6]
+    assert all(snippets)
+    for flavour, code in zip(FLAVOURS, snippets, strict=True):
+        assert VISITOR_KEY not in code and TEST_KEY not in code
+        printed = run_snippet(flavour, code, standin)
+        repeated = standin.chat_requests()[-1]
+        assert repeated.headers["authorization"] == f"Bearer {TEST_KEY}"
+        assert set(repeated.body) == set(sent), flavour  # the same fields, none more, none less
+        for field, value in sent.items():
+            assert repeated.body[field] == value, (flavour, field)
+        if flavour != "curl":  # curl prints the raw JSON or SSE: its text is checked through the body above
+            assert printed.strip() == reply_text(sent).strip()
