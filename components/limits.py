@@ -24,8 +24,11 @@ class RateLimiter:
         self._seen: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def acquire(self, key: str) -> float | None:
-        """Count one request for ``key``: None when allowed, else the seconds until one is."""
+    def acquire(self, key: str, count: int = 1) -> float | None:
+        """Count ``count`` requests for ``key``: None when allowed, else the seconds until they are.
+
+        All or nothing: a refused batch counts for nothing.
+        """
         if self.max_requests <= 0:
             return None
         now = self._clock()
@@ -34,9 +37,11 @@ class RateLimiter:
             self._seen[key] = times  # now the most recently seen
             while times and times[0] <= now - self.window:
                 times.popleft()
-            if len(times) >= self.max_requests:
-                return times[0] + self.window - now
-            times.append(now)
+            if count > self.max_requests:
+                return self.window  # never fits: say so, rather than promise a wait that will not help
+            if len(times) + count > self.max_requests:
+                return times[len(times) + count - self.max_requests - 1] + self.window - now
+            times.extend([now] * count)
             while len(self._seen) > self.max_keys:
                 self._seen.popitem(last=False)
             return None

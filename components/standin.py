@@ -188,7 +188,7 @@ class StandIn:
         self.default = Behaviour()
         self.requests: list[RecordedRequest] = []
         self._queue: list[Behaviour] = []
-        self._rules: list[tuple[str, Behaviour]] = []
+        self._rules: list[tuple[Callable[[dict[str, Any]], bool], Behaviour]] = []
         self._lock = threading.Lock()
         self._recorded = threading.Condition(self._lock)  # notified on each new request
         self._host, self._port = host, port
@@ -208,8 +208,12 @@ class StandIn:
 
     def on_prompt(self, marker: str, behaviour: Behaviour) -> None:
         """Answer every chat request whose last user message contains ``marker`` with ``behaviour``."""
+        self.on_request(lambda body: marker in _last_prompt(body), behaviour)
+
+    def on_request(self, matches: Callable[[dict[str, Any]], bool], behaviour: Behaviour) -> None:
+        """Answer every chat request whose JSON body ``matches`` with ``behaviour`` (e.g. one temperature)."""
         with self._lock:
-            self._rules.append((marker, behaviour))
+            self._rules.append((matches, behaviour))
 
     def reset(self) -> None:
         """Forget recorded requests, rules and queued behaviours; restore the default behaviour and key."""
@@ -272,11 +276,10 @@ class StandIn:
 
     # -- serving, on the server's thread ------------------------------------------
     def _next_behaviour(self, body: Any) -> Behaviour:
-        """A matching prompt rule first, then the queue, then the server-wide default."""
-        prompt = _last_prompt(body) if isinstance(body, dict) else ""
+        """A matching rule first, then the queue, then the server-wide default."""
         with self._lock:
-            for marker, behaviour in self._rules:
-                if marker in prompt:
+            for matches, behaviour in self._rules:
+                if isinstance(body, dict) and matches(body):
                     return behaviour
             return self._queue.pop(0) if self._queue else self.default
 
@@ -335,10 +338,12 @@ class StandIn:
             if record.body.get("stream"):
                 await self._stream(record, behaviour, send, disconnect, extra_headers)
             else:
-                if await disconnect.sleep(behaviour.first_token_delay):
+                completion = _completion(record, behaviour)
+                # A whole reply takes as long to generate as its stream would: first token, then every chunk.
+                tokens = completion["usage"]["completion_tokens"]
+                if await disconnect.sleep(behaviour.first_token_delay + behaviour.chunk_delay * tokens):
                     record.disconnected = True
                     return
-                completion = _completion(record, behaviour)
                 if behaviour.drop_after is not None:
                     await _send_half_then_drop(send, record, completion)
                 await _send_json(send, record, 200, completion, extra_headers)

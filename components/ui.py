@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from components import chat, client, snippets
+from components import chat, client, compare_tab, snippets
 from components.cards import card_message, format_card
 from components.chat import InvalidRequestError, ReplyUpdate, Sampling
+from components.compare import Cell, fan_out
 from components.limits import RateLimiter
 
 CHAT_HEIGHT = 520  # px; inside a tab the chatbot otherwise keeps Gradio's cramped 400 px default
@@ -183,11 +184,14 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
     model_choices = list(dict.fromkeys([settings.model, *client.FALLBACK_MODELS]))
     listed_models: list[str] = []  # filled from GET /v1/models on the first page load
 
-    async def refresh_models() -> tuple[Any, Any]:
+    # Every model dropdown, with the choices it shows before the models (the compare tab's "(none)").
+    model_dropdowns: list[tuple[gr.Dropdown, list[str]]] = []
+
+    async def refresh_models() -> list[Any]:
         if not listed_models:
             listed_models.extend(await client.list_models(client.client_for(settings)))
         choices = list(dict.fromkeys([settings.model, *listed_models]))
-        return gr.update(choices=choices), gr.update(choices=choices)
+        return [gr.update(choices=[*before, *choices]) for _, before in model_dropdowns]
 
     limiter = RateLimiter(settings.rate_limit_per_minute)
 
@@ -200,19 +204,26 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         own_key: object,
         sampling: tuple[object, object, object],
         request: gr.Request | None,
+        *,
+        extra_models: Sequence[object] = (),  # the compare tab's second model
+        count: int = 1,  # requests this plan will make (the compare tab makes several at once)
     ) -> Plan:
         """Check everything before anything is sent; raises InvalidRequestError with a message for the user."""
-        checked_temperature = chat.check_parameters(temperature, model, [*model_choices, *listed_models])
+        known_models = [*model_choices, *listed_models]
+        checked_temperature = chat.check_parameters(temperature, model, known_models)
+        for other in extra_models:
+            chat.check_parameters(temperature, other, known_models)
         checked_prompt = chat.check_prompt(prompt, system)
         checked_sampling = chat.check_sampling(*sampling)
         visitor_key = own_key.strip() if isinstance(own_key, str) and own_key.strip() else None
         if settings.visitor_key_required and not visitor_key:
             raise InvalidRequestError(VISITOR_KEY_REQUIRED)
-        wait = limiter.acquire(_visitor_id(request, by_ip=settings.rate_limit_by_ip))
+        wait = limiter.acquire(_visitor_id(request, by_ip=settings.rate_limit_by_ip), count)
         if wait is not None:
             per = "address" if settings.rate_limit_by_ip else "session"
+            asked = f" ({count} asked for at once)" if count > 1 else ""
             msg = (
-                f"Too many requests: this app allows {settings.rate_limit_per_minute} a minute per {per}. "
+                f"Too many requests: this app allows {settings.rate_limit_per_minute} a minute per {per}{asked}. "
                 f"Try again in {math.ceil(wait)} s."
             )
             raise InvalidRequestError(msg)
@@ -237,6 +248,25 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         ):
             async for update in updates:
                 yield update
+
+    async def run_cells(plan: Plan, cells: list[Cell]) -> AsyncIterator[list[ReplyUpdate | None]]:
+        """The compare tab's cells, all at once on one client, through the same reply generator."""
+        async with client.writer_for(settings, plan.visitor_key) as writer:
+            replies = [
+                chat.generate_reply(
+                    writer,
+                    plan.messages,
+                    model=cell.model,
+                    temperature=cell.temperature,
+                    stream=cell.stream,
+                    sampling=plan.sampling,
+                    retry=settings.retry,
+                )
+                for cell in cells
+            ]
+            async with aclosing(fan_out(replies)) as snapshots:
+                async for snapshot in snapshots:
+                    yield snapshot
 
     async def single_turn(
         prompt: str,
@@ -405,7 +435,19 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                 chat_sent.render()
             _render_code_panel(chat_code)
 
-        demo.load(refresh_models, outputs=[single_controls.model, chat_controls.model], api_visibility="private")
+        with gr.Tab("Compare", id="compare"):
+            compare_dropdowns = compare_tab.render(
+                model_choices=model_choices,
+                default_model=settings.model,
+                own_key=own_key,
+                prepare=prepare,
+                run_cells=run_cells,
+                concurrency_limit=CONCURRENCY_LIMIT,
+            )
+
+        model_dropdowns.extend([(single_controls.model, []), (chat_controls.model, []), *compare_dropdowns])
+        dropdowns = [dropdown for dropdown, _ in model_dropdowns]
+        demo.load(refresh_models, outputs=dropdowns, api_visibility="private")
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
     return demo
 
