@@ -7,6 +7,7 @@ over HTTP, so offline mode runs the same code path as production.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import os
@@ -123,9 +124,10 @@ def offline_base_url() -> str:
 
 def client_for(settings: Settings) -> AsyncWriter:
     """The shared client for the server's own key (offline: the stand-in's)."""
+    loop = _running_loop()
     if settings.offline:
-        return _client(OFFLINE_API_KEY, offline_base_url(), settings.timeout)
-    return _client(settings.api_key, settings.base_url, settings.timeout)
+        return _client(OFFLINE_API_KEY, offline_base_url(), settings.timeout, loop)
+    return _client(settings.api_key, settings.base_url, settings.timeout, loop)
 
 
 @asynccontextmanager
@@ -144,9 +146,20 @@ async def writer_for(settings: Settings, visitor_key: str | None = None) -> Asyn
         yield own
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 @functools.lru_cache(maxsize=8)
-def _client(api_key: str, base_url: str | None, timeout: float) -> AsyncWriter:
-    """One client, and so one connection pool, per distinct key and base URL."""
+def _client(api_key: str, base_url: str | None, timeout: float, loop: asyncio.AbstractEventLoop | None) -> AsyncWriter:
+    """One client, and so one connection pool, per distinct key and base URL.
+
+    And per event loop: a pool's connections belong to the loop that opened them. A served
+    app has one loop; several apps in one process (the tests) each have their own.
+    """
     # Retries are the chat logic's (visible to the user), so the SDK makes none of its own.
     return AsyncWriter(api_key=api_key, base_url=base_url, max_retries=0, timeout=_timeout(timeout))
 

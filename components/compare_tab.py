@@ -128,7 +128,13 @@ def _layout(model_choices: list[str], default_model: str) -> CompareTab:
                 )
     status = gr.Markdown(elem_classes="reply-info", elem_id="cmp-status")
     chart = gr.BarPlot(
-        x="run", y="seconds", color="mode", title="Stream vs. non-stream", visible=False, elem_id="cmp-chart"
+        x="run",
+        y="seconds",
+        color="mode",
+        title="Stream vs. non-stream",
+        sort=[f"{mode}: {moment}" for mode in ("streamed", "not streamed") for moment in ("first token", "total")],
+        visible=False,
+        elem_id="cmp-chart",
     )
     views: list[CellView] = []
     for row in range(MAX_MODELS):
@@ -192,7 +198,8 @@ def render(
             return
         placed = [*cells, *[None] * (len(tab.views) - len(cells))]
         start: dict[gr.Component, Any] = {tab.status: f"Sending {len(cells)} requests at once…"}
-        start[tab.chart] = gr.BarPlot(visible=False)
+        # Shown empty from the start of a race: a plot that turns visible with its data draws at zero width.
+        start[tab.chart] = gr.BarPlot(value=None, visible=versus)
         for view, cell in zip(tab.views, placed, strict=True):
             start |= _cell_outputs(view, cell, None)
         yield start
@@ -211,7 +218,7 @@ def render(
         for view, cell, update in zip(tab.views, placed, [*snapshot, *[None] * len(tab.views)], strict=False):
             final |= _cell_outputs(view, cell, update)
         if versus:
-            final[tab.chart] = gr.BarPlot(value=timing_chart(cells, snapshot), visible=True)
+            final[tab.chart] = timing_chart(cells, snapshot)
         yield final
 
     # Explicit signatures: Gradio reads them for the API's parameter names and to pass the request.

@@ -51,13 +51,20 @@ def offline_url() -> Iterator[str]:
     demo.close()
 
 
+TAB_INPUTS = {
+    "Single-turn": "#prompt textarea",
+    "Multi-turn": "#chat-input textarea",
+    "Compare": "#cmp-prompt textarea",
+}
+
+
 def open_app(page: Page, url: str, tab: str = "Single-turn") -> None:
     """Load the page and open a tab; waits for a visible element (networkidle never settles: heartbeat)."""
     page.goto(url)
     expect(page.get_by_role("tab", name="Single-turn")).to_be_visible()
     if tab != "Single-turn":
         page.get_by_role("tab", name=tab).click()
-    expect(page.locator("#prompt textarea" if tab == "Single-turn" else "#chat-input textarea")).to_be_visible()
+    expect(page.locator(TAB_INPUTS[tab])).to_be_visible()
 
 
 def record_text(page: Page, selector: str) -> None:

@@ -37,6 +37,10 @@ def test_the_page_makes_no_request_beyond_127_0_0_1(page: Page, app_url: str, st
     ask_single(page, "hello")
     page.get_by_role("tab", name="Multi-turn").click()
     ask_chat(page, "hello", standin)
+    page.get_by_role("tab", name="Compare").click()  # its chart draws with Vega: served locally too
+    page.locator("#cmp-prompt textarea").fill("hello")
+    page.locator("#cmp-versus").click()
+    expect(page.locator("#cmp-chart")).to_be_visible()
     assert hosts == {"127.0.0.1"}
     expect(page.get_by_role("tab", name="Single-turn")).to_be_visible()
     expect(page.locator("#offline-notice")).to_have_count(0)  # a key is set
@@ -88,7 +92,7 @@ SCREENS = [
 
 
 @pytest.mark.parametrize(("theme", "width", "height"), SCREENS, ids=[f"{t}-{w}" for t, w, _ in SCREENS])
-def test_screenshots_of_both_tabs(
+def test_screenshots_of_every_tab(
     browser: Browser, app_url: str, standin: StandIn, theme: str, width: int, height: int
 ) -> None:
     """Saved for a person to look at; asserts that the chat keeps a usable height in its tab."""
@@ -105,5 +109,18 @@ def test_screenshots_of_both_tabs(
         expect(page.locator(REPLY).last).to_have_text(reply_text(standin.chat_requests()[-1].body))
         assert page.locator("#chatbot").bounding_box()["height"] >= 400
         page.screenshot(path=SCREENSHOT_DIR / f"multi-turn-{theme}-{width}.png", full_page=True)
+        page.get_by_role("tab", name="Compare").click()
+        page.locator("#cmp-prompt textarea").fill("What's the fastest bird?")
+        page.locator("#cmp-model-2 input").click()
+        page.get_by_role("option", name="palmyra-x4").click()
+        page.locator("#cmp-submit").click()
+        expect(page.locator("#cmp-status")).to_contain_text("6 of 6 replies complete")
+        page.screenshot(path=SCREENSHOT_DIR / f"compare-{theme}-{width}.png", full_page=True)
+        page.locator("#cmp-versus").click()
+        expect(page.locator("#cmp-status")).to_contain_text("2 of 2 replies complete")
+        expect(page.locator("#cmp-chart")).to_be_visible()
+        expect(page.locator("#cmp-chart canvas, #cmp-chart svg").first).to_be_visible()
+        assert page.locator("#cmp-chart").bounding_box()["height"] >= 150  # drawn, not an empty box
+        page.screenshot(path=SCREENSHOT_DIR / f"stream-vs-batch-{theme}-{width}.png", full_page=True)
     finally:
         context.close()
