@@ -47,10 +47,16 @@ def test_copy_as_code_puts_the_snippet_on_the_clipboard(page: Page, app_url: str
     page.locator("#submit").click()
     wait_for_reply(page, "#single-info")
     page.get_by_text("Copy as code").first.click()
-    box = page.locator("#single-code-0")
-    expect(box).to_contain_text('os.environ["WRITER_API_KEY"]')
-    box.hover()
-    box.get_by_role("button", name="Copy").click()
-    copied = page.evaluate("navigator.clipboard.readText()")
-    assert "client.chat.chat(" in copied and "'content': 'copy me as code'" in copied
-    assert "temperature=1.0," in copied and "stream=True," in copied
+    copied = {}
+    for index, flavour in enumerate(["Python", "Python (async)", "curl"]):
+        page.get_by_role("tab", name=flavour, exact=True).click()
+        box = page.locator(f"#single-code-{index}")
+        expect(box).to_contain_text("WRITER_API_KEY")
+        box.hover()
+        box.get_by_role("button", name="Copy").click()
+        copied[flavour] = page.evaluate("navigator.clipboard.readText()")
+    assert "client.chat.chat(" in copied["Python"] and "'content': 'copy me as code'" in copied["Python"]
+    assert "temperature=1.0," in copied["Python"] and "stream=True," in copied["Python"]
+    assert "await client.chat.chat(" in copied["Python (async)"] and "asyncio.run(main())" in copied["Python (async)"]
+    assert copied["curl"].startswith('curl "${WRITER_BASE_URL:-https://api.writer.com}/v1/chat"')
+    assert '"content": "copy me as code"' in copied["curl"]
