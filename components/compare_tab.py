@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from components import chat
+from components import widgets
 from components.cards import format_card
 from components.chat import InvalidRequestError, ReplyUpdate
 from components.compare import DEFAULT_TEMPERATURES, MAX_MODELS, MAX_TEMPERATURES, Cell, parse_temperatures
@@ -99,7 +99,7 @@ def _layout(model_choices: list[str], default_model: str) -> CompareTab:
             with gr.Row():
                 compare = gr.Button("Compare", variant="primary", elem_id="cmp-submit")
                 versus = gr.Button("Stream vs. non-stream", elem_id="cmp-versus")
-                stop_button = gr.Button("Stop", variant="stop", elem_id="cmp-stop")
+                stop_button = gr.Button("Stop", variant="stop", elem_id="cmp-stop-button")
         with gr.Column(scale=2):
             temperatures = gr.Textbox(
                 DEFAULT_TEMPERATURES,
@@ -116,16 +116,10 @@ def _layout(model_choices: list[str], default_model: str) -> CompareTab:
                     info="Optional: the same temperatures on another model",
                     elem_id="cmp-model-2",
                 )
-            with gr.Accordion("System message", open=False):
-                system = gr.Textbox(chat.SYSTEM_MESSAGE, lines=4, show_label=False, elem_id="cmp-system")
-            with gr.Accordion("Parameters", open=False):
-                top_p = gr.Number(
-                    None, label="top_p", info="Above 0 and at most 1; empty: default", elem_id="cmp-top-p"
-                )
-                max_tokens = gr.Number(None, label="max_tokens", precision=0, elem_id="cmp-max-tokens")
-                stop = gr.Textbox(
-                    "", label="Stop sequences", info="One per line, up to 4", lines=2, elem_id="cmp-stop-seq"
-                )
+            system = widgets.system_box("cmp")
+            widgets.render_system(system)
+            top_p, max_tokens, stop = widgets.parameter_boxes("cmp")
+            widgets.render_parameters(top_p, max_tokens, stop)
     status = gr.Markdown(elem_classes="reply-info", elem_id="cmp-status")
     chart = gr.BarPlot(
         x="run",

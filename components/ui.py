@@ -17,7 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from components import chat, client, compare_tab, snippets
+from components import chat, client, compare_tab, snippets, widgets
 from components.cards import card_message, format_card
 from components.chat import InvalidRequestError, ReplyUpdate, Sampling
 from components.compare import Cell, fan_out
@@ -80,25 +80,6 @@ class Plan:
     trimmed: int  # how many old messages were left out to fit the context budget
 
 
-@dataclass(frozen=True)
-class Controls:
-    """One tab's request settings. ``inputs`` gives them in the handlers' argument order."""
-
-    temperature: gr.Slider
-    non_streaming: gr.Checkbox
-    model: gr.Dropdown
-    system: gr.Textbox
-    top_p: gr.Number
-    max_tokens: gr.Number
-    stop: gr.Textbox
-
-    def inputs(self, own_key: gr.Textbox) -> list[gr.Component]:
-        # The visitor's key comes before the sampling parameters, which were added later: API callers'
-        # positional calls made before them keep working, and the new ones may be left out.
-        settings = [self.temperature, self.non_streaming, self.model, self.system]
-        return [*settings, own_key, self.top_p, self.max_tokens, self.stop]
-
-
 def _visitor_id(request: gr.Request | None, *, by_ip: bool) -> str:
     """Whom the rate limit counts: the Gradio session, or the client's address behind a proxy."""
     if request is None:
@@ -137,42 +118,11 @@ def _chat_message(update: ReplyUpdate, trimmed: int, context_tokens: int) -> str
 
 # Outputs after the reply and its card: the messages sent and the three copy-as-code boxes.
 _UNCHANGED_PANELS = (gr.skip(),) * 4
-_CODE_FLAVOURS = (("Python", "python"), ("Python (async)", "python"), ("curl", "shell"))
 
 
 def _snippets_when_done(update: ReplyUpdate) -> tuple[Any, ...]:
     """Copy-as-code for the request just made, built from its record once the reply is complete."""
-    return snippets.all_snippets(update.info.request) if update.done else (gr.skip(),) * 3
-
-
-def _make_code_boxes(tab: str) -> list[gr.Code]:
-    """Unrendered code boxes for the sync Python, async Python and curl snippets."""
-    return [
-        gr.Code(
-            language=language,
-            label=label,
-            buttons=["copy"],
-            interactive=False,
-            elem_id=f"{tab}-code-{index}",
-            render=False,
-        )
-        for index, (label, language) in enumerate(_CODE_FLAVOURS)
-    ]
-
-
-def _render_code_panel(boxes: list[gr.Code]) -> list[gr.Code]:
-    """The snippets in a collapsed panel, one tab each."""
-    with gr.Accordion("Copy as code", open=False):
-        gr.Markdown(
-            "Repeats the last request exactly. The key is read from `WRITER_API_KEY`; "
-            "`WRITER_BASE_URL`, when set, points it elsewhere.",
-            elem_classes="reply-info",
-        )
-        with gr.Tabs():
-            for box, (label, _) in zip(boxes, _CODE_FLAVOURS, strict=True):
-                with gr.Tab(label):
-                    box.render()
-    return boxes
+    return snippets.all_snippets(update.info.request) if update.done else (gr.skip(),) * len(widgets.CODE_FLAVOURS)
 
 
 def _messages_json(messages: list[dict[str, str]]) -> str:
@@ -373,11 +323,13 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                     )
                     single_info = gr.Markdown(elem_classes="reply-info", elem_id="single-info")
                 with gr.Column(scale=2):
-                    single_controls = _render_controls(_make_controls("single", model_choices, settings.model))
-                    _render_parameters(single_controls)
+                    single_controls = widgets.render_controls(
+                        widgets.make_controls("single", model_choices, settings.model)
+                    )
+                    widgets.render_parameters(single_controls.top_p, single_controls.max_tokens, single_controls.stop)
             with gr.Accordion("Messages sent", open=False):
                 single_sent = gr.Code(language="json", show_label=False, elem_id="single-sent")
-            single_code = _render_code_panel(_make_code_boxes("single"))
+            single_code = widgets.render_code_panel(widgets.make_code_boxes("single"))
 
             triggers = [submit.click, prompt.submit]
             gr.on(triggers, _busy, outputs=[submit, stop], queue=False, api_visibility="private")
@@ -396,12 +348,12 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         with gr.Tab("Multi-turn", id="multi-turn"):
             # Rendered before the ChatInterface: it would otherwise tuck them into its own accordion.
             with gr.Row():
-                chat_controls = _render_controls(_make_controls("multi", model_choices, settings.model))
+                chat_controls = widgets.render_controls(widgets.make_controls("multi", model_choices, settings.model))
                 with gr.Column():
-                    _render_parameters(chat_controls)
+                    widgets.render_parameters(chat_controls.top_p, chat_controls.max_tokens, chat_controls.stop)
             chat_info = gr.Markdown(elem_classes="reply-info", elem_id="chat-info", render=False)
             chat_sent = gr.Code(language="json", show_label=False, elem_id="chat-sent", render=False)
-            chat_code = _make_code_boxes("multi")
+            chat_code = widgets.make_code_boxes("multi")
             gr.ChatInterface(
                 multi_turn,
                 chatbot=gr.Chatbot(
@@ -433,7 +385,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             chat_info.render()
             with gr.Accordion("Messages sent with the last request", open=False):
                 chat_sent.render()
-            _render_code_panel(chat_code)
+            widgets.render_code_panel(chat_code)
 
         with gr.Tab("Compare", id="compare"):
             compare_dropdowns = compare_tab.render(
@@ -450,73 +402,6 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         demo.load(refresh_models, outputs=dropdowns, api_visibility="private")
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
     return demo
-
-
-def _make_controls(tab: str, model_choices: list[str], model: str) -> Controls:
-    """A tab's controls, unrendered, so that each tab places them where it wants (the chat tab above the chat)."""
-    return Controls(
-        temperature=gr.Slider(
-            chat.MIN_TEMPERATURE,
-            chat.MAX_TEMPERATURE,
-            value=chat.DEFAULT_TEMPERATURE,
-            step=0.1,
-            label="Temperature",
-            info="0 = focused and repeatable, 2 = most varied",
-            elem_id=f"{tab}-temperature",
-            render=False,
-        ),
-        non_streaming=gr.Checkbox(
-            False,
-            label="Non-streaming",
-            info="Show the reply whole, once complete",
-            elem_id=f"{tab}-non-streaming",
-            render=False,
-        ),
-        model=gr.Dropdown(model_choices, value=model, label="Model", elem_id=f"{tab}-model", render=False),
-        system=gr.Textbox(chat.SYSTEM_MESSAGE, lines=4, show_label=False, elem_id=f"{tab}-system", render=False),
-        # No bounds on the widgets: out-of-range values get our own message, and nothing is sent.
-        top_p=gr.Number(
-            None,
-            label="top_p",
-            info="Nucleus sampling, above 0 and at most 1. Empty: the API's default",
-            elem_id=f"{tab}-top-p",
-            render=False,
-        ),
-        max_tokens=gr.Number(
-            None,
-            label="max_tokens",
-            info=f"Longest reply, 1 to {chat.MAX_OUTPUT_TOKENS:,} tokens. Empty: the model's default",
-            precision=0,
-            elem_id=f"{tab}-max-tokens",
-            render=False,
-        ),
-        stop=gr.Textbox(
-            "",
-            label="Stop sequences",
-            info=f"One per line, up to {chat.MAX_STOP_SEQUENCES}: the reply ends before any of them",
-            lines=2,
-            elem_id=f"{tab}-stop",
-            render=False,
-        ),
-    )
-
-
-def _render_controls(controls: Controls) -> Controls:
-    """Render the main controls here, the system message in a collapsed panel with a way back to the default."""
-    for control in (controls.model, controls.temperature, controls.non_streaming):
-        control.render()
-    with gr.Accordion("System message", open=False):
-        controls.system.render()
-        reset = gr.Button("Reset to default", size="sm", elem_id=f"{controls.system.elem_id}-reset")
-        reset.click(lambda: chat.SYSTEM_MESSAGE, outputs=controls.system, queue=False, api_visibility="private")
-    return controls
-
-
-def _render_parameters(controls: Controls) -> None:
-    """The optional sampling parameters, in a collapsed panel: most people never need them."""
-    with gr.Accordion("Parameters", open=False, elem_id=f"{controls.top_p.elem_id.removesuffix('-top-p')}-parameters"):
-        for control in (controls.top_p, controls.max_tokens, controls.stop):
-            control.render()
 
 
 def _busy() -> tuple[Any, Any]:

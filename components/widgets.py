@@ -1,0 +1,153 @@
+"""Widgets shared by the tabs: request settings, sampling parameters, the system message, copy-as-code boxes.
+
+Made unrendered (``render=False``) so that each tab places them where it wants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from components import chat
+
+
+@dataclass(frozen=True)
+class Controls:
+    """One tab's request settings. ``inputs`` gives them in the handlers' argument order."""
+
+    temperature: gr.Slider
+    non_streaming: gr.Checkbox
+    model: gr.Dropdown
+    system: gr.Textbox
+    top_p: gr.Number
+    max_tokens: gr.Number
+    stop: gr.Textbox
+
+    def inputs(self, own_key: gr.Textbox) -> list[gr.Component]:
+        # The visitor's key comes before the sampling parameters, which were added later: API callers'
+        # positional calls made before them keep working, and the new ones may be left out.
+        settings = [self.temperature, self.non_streaming, self.model, self.system]
+        return [*settings, own_key, self.top_p, self.max_tokens, self.stop]
+
+
+def system_box(tab: str) -> gr.Textbox:
+    """The system message, the cookbook's by default; unrendered."""
+    return gr.Textbox(chat.SYSTEM_MESSAGE, lines=4, show_label=False, elem_id=f"{tab}-system", render=False)
+
+
+def parameter_boxes(tab: str) -> tuple[gr.Number, gr.Number, gr.Textbox]:
+    """top_p, max_tokens and stop sequences, empty (unset) by default; unrendered.
+
+    No bounds on the widgets: out-of-range values get our own message, and nothing is sent.
+    """
+    return (
+        gr.Number(
+            None,
+            label="top_p",
+            info="Nucleus sampling, above 0 and at most 1. Empty: the API's default",
+            elem_id=f"{tab}-top-p",
+            render=False,
+        ),
+        gr.Number(
+            None,
+            label="max_tokens",
+            info=f"Longest reply, 1 to {chat.MAX_OUTPUT_TOKENS:,} tokens. Empty: the model's default",
+            precision=0,
+            elem_id=f"{tab}-max-tokens",
+            render=False,
+        ),
+        gr.Textbox(
+            "",
+            label="Stop sequences",
+            info=f"One per line, up to {chat.MAX_STOP_SEQUENCES}: the reply ends before any of them",
+            lines=2,
+            elem_id=f"{tab}-stop",
+            render=False,
+        ),
+    )
+
+
+def make_controls(tab: str, model_choices: list[str], model: str) -> Controls:
+    """A tab's controls, unrendered, so that each tab places them where it wants (the chat tab above the chat)."""
+    top_p, max_tokens, stop = parameter_boxes(tab)
+    return Controls(
+        temperature=gr.Slider(
+            chat.MIN_TEMPERATURE,
+            chat.MAX_TEMPERATURE,
+            value=chat.DEFAULT_TEMPERATURE,
+            step=0.1,
+            label="Temperature",
+            info="0 = focused and repeatable, 2 = most varied",
+            elem_id=f"{tab}-temperature",
+            render=False,
+        ),
+        non_streaming=gr.Checkbox(
+            False,
+            label="Non-streaming",
+            info="Show the reply whole, once complete",
+            elem_id=f"{tab}-non-streaming",
+            render=False,
+        ),
+        model=gr.Dropdown(model_choices, value=model, label="Model", elem_id=f"{tab}-model", render=False),
+        system=system_box(tab),
+        top_p=top_p,
+        max_tokens=max_tokens,
+        stop=stop,
+    )
+
+
+def render_controls(controls: Controls) -> Controls:
+    """Render the main controls here, and the system message in its collapsed panel."""
+    for control in (controls.model, controls.temperature, controls.non_streaming):
+        control.render()
+    render_system(controls.system)
+    return controls
+
+
+def render_system(system: gr.Textbox) -> None:
+    """The system message in a collapsed panel, with a way back to the cookbook's."""
+    with gr.Accordion("System message", open=False):
+        system.render()
+        reset = gr.Button("Reset to default", size="sm", elem_id=f"{system.elem_id}-reset")
+        reset.click(lambda: chat.SYSTEM_MESSAGE, outputs=system, queue=False, api_visibility="private")
+
+
+def render_parameters(top_p: gr.Number, max_tokens: gr.Number, stop: gr.Textbox) -> None:
+    """The optional sampling parameters, in a collapsed panel: most people never need them."""
+    with gr.Accordion("Parameters", open=False, elem_id=f"{top_p.elem_id.removesuffix('-top-p')}-parameters"):
+        for control in (top_p, max_tokens, stop):
+            control.render()
+
+
+CODE_FLAVOURS = (("Python", "python"), ("Python (async)", "python"), ("curl", "shell"))
+
+
+def make_code_boxes(tab: str) -> list[gr.Code]:
+    """Unrendered code boxes for the sync Python, async Python and curl snippets."""
+    return [
+        gr.Code(
+            language=language,
+            label=label,
+            buttons=["copy"],
+            interactive=False,
+            elem_id=f"{tab}-code-{index}",
+            render=False,
+        )
+        for index, (label, language) in enumerate(CODE_FLAVOURS)
+    ]
+
+
+def render_code_panel(boxes: list[gr.Code]) -> list[gr.Code]:
+    """The snippets in a collapsed panel, one tab each."""
+    with gr.Accordion("Copy as code", open=False):
+        gr.Markdown(
+            "Repeats the last request exactly. The key is read from `WRITER_API_KEY`; "
+            "`WRITER_BASE_URL`, when set, points it elsewhere.",
+            elem_classes="reply-info",
+        )
+        with gr.Tabs():
+            for box, (label, _) in zip(boxes, CODE_FLAVOURS, strict=True):
+                with gr.Tab(label):
+                    box.render()
+    return boxes
