@@ -12,6 +12,7 @@ from typing import Any
 
 from components.chat import RunCard
 
+RUN_CARD = "Run card"  # the title of a reply's card in the chat; exports find cards by it
 # The parameters a card lists besides model and temperature, in the order they are shown.
 _OPTIONAL_PARAMETERS = ("top_p", "max_tokens", "stop")
 
@@ -71,5 +72,5 @@ def format_card(card: RunCard, *, interrupted: bool = False, status: str | None 
 
 def card_message(card: RunCard) -> dict[str, Any]:
     """The card as a collapsed chat message under its reply. Its metadata title keeps it out of the history."""
-    metadata = {"title": "Run card", "log": summary(card), "status": "done"}
+    metadata = {"title": RUN_CARD, "log": summary(card), "status": "done"}
     return {"role": "assistant", "content": format_card(card), "metadata": metadata}

@@ -220,7 +220,8 @@ def check_sampling(top_p: object, max_tokens: object, stop: object) -> Sampling:
     if not isinstance(stop, str):
         msg = "Stop sequences must be text, one per line."
         raise InvalidRequestError(msg, from_api_only=True)
-    sequences = tuple(line for line in stop.splitlines() if line.strip())
+    # Only line feeds separate them: str.splitlines() would also split at \x1e, \x85, \u2028 and the like.
+    sequences = tuple(line.removesuffix("\r") for line in stop.split("\n") if line.strip())
     if len(sequences) > MAX_STOP_SEQUENCES:
         msg = f"Writer accepts at most {MAX_STOP_SEQUENCES} stop sequences (one per line); {len(sequences)} were given."
         raise InvalidRequestError(msg)

@@ -1,0 +1,222 @@
+"""Export and import of a conversation: versioned JSON (``palmyra-chat/1``) and readable Markdown.
+
+Knows nothing of Gradio beyond the shape of its chat messages. A conversation in the page
+is a list of messages; a reply's run card and the app's notices are messages with a
+``metadata`` title. The JSON keeps each card with the reply it belongs to, so that
+export → import → export gives the same file (apart from the export time).
+
+The reader trusts nothing: size, encoding, version, every message's role and content
+type, and every setting's range are checked, and the first problem is reported in words.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from components import __version__, chat
+from components.cards import RUN_CARD
+
+FORMAT = "palmyra-chat/1"
+MAX_IMPORT_BYTES = 2_000_000  # about 100 long replies; a larger file is refused before it is parsed
+MAX_IMPORT_MESSAGES = 1_000
+_ROLES = ("user", "assistant")
+
+
+class TranscriptError(ValueError):
+    """A file that cannot be imported. The message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """The chat tab's settings, as exported and restored."""
+
+    model: str
+    temperature: float = chat.DEFAULT_TEMPERATURE
+    non_streaming: bool = False
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A conversation with its system message and settings."""
+
+    system: str
+    settings: ChatSettings
+    messages: list[dict[str, Any]] = field(default_factory=list)  # in the chat's own shape
+
+
+def to_json(transcript: Transcript, *, exported_at: datetime | None = None) -> str:
+    """The conversation as ``palmyra-chat/1`` JSON."""
+    settings = transcript.settings
+    document = {
+        "format": FORMAT,
+        "app_version": __version__,
+        "exported_at": (exported_at or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "system": transcript.system,
+        "model": settings.model,
+        "parameters": {
+            "temperature": settings.temperature,
+            "non_streaming": settings.non_streaming,
+            "top_p": settings.top_p,
+            "max_tokens": settings.max_tokens,
+            "stop": list(settings.stop),
+        },
+        "messages": _to_records(transcript.messages),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _to_records(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Chat messages as export records: a run card joins its reply; other notices stay notices."""
+    records: list[dict[str, Any]] = []
+    for message in messages:
+        role, text = message.get("role"), chat.content_text(message.get("content"))
+        metadata = message.get("metadata") or {}
+        title = metadata.get("title") if isinstance(metadata, Mapping) else None
+        if role not in _ROLES:
+            continue
+        if title == RUN_CARD and records and records[-1]["role"] == "assistant" and "notice" not in records[-1]:
+            records[-1]["run_card"] = {"summary": str(metadata.get("log") or ""), "details": text}
+        elif title:
+            records.append({"role": role, "content": text, "notice": str(title)})
+        else:
+            records.append({"role": role, "content": text})
+    return records
+
+
+def to_markdown(transcript: Transcript, *, exported_at: datetime | None = None) -> str:
+    """The conversation as Markdown: roles as headings, text as it was (code blocks intact), cards as a line."""
+    settings = transcript.settings
+    when = (exported_at or datetime.now(UTC)).isoformat(timespec="seconds")
+    lines = [
+        "# Palmyra Chat conversation",
+        "",
+        f"Exported {when} from Palmyra Chat {__version__} · model `{settings.model}` · "
+        f"temperature {settings.temperature:g}",
+        "",
+        "## System",
+        "",
+        transcript.system,
+    ]
+    for record in _to_records(transcript.messages):
+        heading = "User" if record["role"] == "user" else "Assistant"
+        if "notice" in record:
+            lines += ["", f"> **{record['notice']}:** " + record["content"].replace("\n", "\n> ")]
+            continue
+        lines += ["", f"## {heading}", "", record["content"]]
+        if "run_card" in record:
+            lines += ["", f"*Run card: {record['run_card']['summary']}*"]
+    return "\n".join(lines) + "\n"
+
+
+def from_json(raw: bytes, *, known_models: Iterable[str]) -> Transcript:
+    """Read an export; raises TranscriptError with the first problem found."""
+    if len(raw) > MAX_IMPORT_BYTES:
+        msg = f"The file is {len(raw):,} bytes; the limit is {MAX_IMPORT_BYTES:,}."
+        raise TranscriptError(msg)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as problem:
+        msg = f"The file is not valid UTF-8 text (byte {problem.start:,})."
+        raise TranscriptError(msg) from None
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except ValueError as problem:
+        msg = (
+            f"The file is not valid JSON: {getattr(problem, 'msg', problem)} (line {getattr(problem, 'lineno', '?')})."
+        )
+        raise TranscriptError(msg) from None
+    if not isinstance(document, dict) or "format" not in document:
+        msg = f'This is not a Palmyra Chat export: it has no "format": "{FORMAT}".'
+        raise TranscriptError(msg)
+    if document["format"] != FORMAT:
+        msg = f"This export's format is {document['format']!r}; this app reads {FORMAT!r}."
+        raise TranscriptError(msg)
+    system = _text(document.get("system"), "system")
+    settings = _settings(document, list(known_models))
+    messages = document.get("messages")
+    if not isinstance(messages, list):
+        msg = '"messages" must be a list.'
+        raise TranscriptError(msg)
+    if len(messages) > MAX_IMPORT_MESSAGES:
+        msg = f"The file holds {len(messages):,} messages; the limit is {MAX_IMPORT_MESSAGES:,}."
+        raise TranscriptError(msg)
+    return Transcript(system, settings, [m for i, r in enumerate(messages) for m in _from_record(r, i + 1)])
+
+
+def _refuse_constant(name: str) -> None:
+    msg = f"The file is not valid JSON: {name} is not a number JSON allows."
+    raise TranscriptError(msg)
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        msg = f"{where} must be text, not {type(value).__name__}."
+        raise TranscriptError(msg)
+    if len(value) > chat.MAX_PROMPT_CHARS:
+        msg = f"{where} is {len(value):,} characters long; the limit is {chat.MAX_PROMPT_CHARS:,}."
+        raise TranscriptError(msg)
+    return value
+
+
+def _settings(document: Mapping[str, Any], known_models: list[str]) -> ChatSettings:
+    model = document.get("model")
+    if model not in known_models:
+        msg = f"The model {model!r} is not one this app offers ({', '.join(known_models)})."
+        raise TranscriptError(msg)
+    parameters = document.get("parameters", {})
+    if not isinstance(parameters, dict):
+        msg = '"parameters" must be an object.'
+        raise TranscriptError(msg)
+    temperature = parameters.get("temperature", chat.DEFAULT_TEMPERATURE)
+    non_streaming = parameters.get("non_streaming", False)
+    stop = parameters.get("stop", [])
+    if not isinstance(non_streaming, bool):
+        msg = "parameters.non_streaming must be true or false."
+        raise TranscriptError(msg)
+    if not isinstance(stop, list) or not all(_one_line(item) for item in stop):
+        msg = "parameters.stop must be a list of one-line, non-blank texts."
+        raise TranscriptError(msg)
+    try:
+        checked = chat.check_parameters(temperature, model, known_models)
+        sampling = chat.check_sampling(parameters.get("top_p"), parameters.get("max_tokens"), "\n".join(stop))
+    except chat.InvalidRequestError as problem:
+        raise TranscriptError(f"In parameters: {problem.message}") from None
+    return ChatSettings(str(model), checked, non_streaming, sampling.top_p, sampling.max_tokens, sampling.stop)
+
+
+def _one_line(item: object) -> bool:
+    return isinstance(item, str) and bool(item.strip()) and "\n" not in item and "\r" not in item
+
+
+def _from_record(record: object, number: int) -> list[dict[str, Any]]:
+    """One export record as chat messages: the message, then its run card when it has one."""
+    where = f"Message {number}"
+    if not isinstance(record, dict):
+        msg = f'{where} must be an object with "role" and "content".'
+        raise TranscriptError(msg)
+    role = record.get("role")
+    if role not in _ROLES:
+        msg = f'{where} has the role {role!r}; only "user" and "assistant" can be imported.'
+        raise TranscriptError(msg)
+    content = _text(record.get("content"), f"{where}'s content")
+    if "notice" in record:
+        return [{"role": role, "content": content, "metadata": {"title": _text(record["notice"], f"{where}'s notice")}}]
+    messages = [{"role": role, "content": content}]
+    card = record.get("run_card")
+    if card is not None:
+        if role != "assistant" or not isinstance(card, dict):
+            msg = f"{where}'s run_card must be an object, on an assistant message."
+            raise TranscriptError(msg)
+        summary = _text(card.get("summary", ""), f"{where}'s run card summary")
+        details = _text(card.get("details", ""), f"{where}'s run card")
+        messages.append(
+            {"role": "assistant", "content": details, "metadata": {"title": RUN_CARD, "log": summary, "status": "done"}}
+        )
+    return messages
