@@ -1,10 +1,21 @@
 """Coalesce a fast stream of text pieces into fewer, timely updates of the growing text.
 
-Gradio re-processes the whole output on every yield, and the browser falls minutes
-behind with one update per token (shared/gradio-facts.md). So the first piece goes
-out at once, later ones at most once per interval, and the end always. A piece that
-arrives just before the upstream stalls is still shown when the interval is up: we
-wait on the next piece with a deadline instead of only checking the clock per piece.
+Gradio re-processes the whole output on every yield (in the chat tab: the whole
+conversation), and the browser falls minutes behind with one update per token
+(shared/gradio-facts.md). So the first piece goes out at once, later ones at most once
+per interval, and the end at once. A piece that arrives just before the upstream stalls
+is still shown when the interval is up.
+
+The interval adapts to what an update costs downstream, measured as the time until the
+consumer asks for the next one (Gradio's processing of it): it is at least
+``UPDATE_INTERVAL`` and at least ``COST_FACTOR`` times that cost. In the chat tab an
+update costs ~1.5 ms with no history and ~9 ms with 100 turns (README, "Performance"),
+so a long conversation gets rarer updates (~4 a second at 100 turns) instead of costlier
+ones: the total cost of a reply's updates stays flat. The first piece is never held.
+
+One reader task per stream pulls the pieces, so the consumer wakes once per update, not
+once per piece: with a fast upstream (thousands of pieces a second) that is most of the
+coalescer's cost.
 """
 
 from __future__ import annotations
@@ -12,38 +23,61 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-UPDATE_INTERVAL = 0.04  # seconds; ~25 updates/s looks smooth and keeps Gradio's cost flat
+UPDATE_INTERVAL = 0.04  # seconds; the shortest gap between updates: ~25 a second looks smooth
+MAX_INTERVAL = 0.5  # seconds; the longest, however costly updates get: the text still moves twice a second
+COST_FACTOR = 30  # one reply's updates take at most ~1/30 of its time (Gradio re-processes the output per yield)
 
 
 async def coalesce(pieces: AsyncIterator[str], interval: float = UPDATE_INTERVAL) -> AsyncIterator[str]:
-    """Yield the accumulated text of ``pieces``: first at once, then at most every ``interval``, then the end."""
+    """Yield the accumulated text of ``pieces``: first at once, then at most every interval, then the end.
+
+    The interval is ``interval``, stretched by the measured cost of the previous update
+    (see the module's docstring), and at most ``MAX_INTERVAL``.
+    """
     loop = asyncio.get_running_loop()
-    text, shown_len, last_shown = "", 0, float("-inf")
-    upcoming: asyncio.Future[str] | None = None
+    arrived: list[str] = []  # pieces not shown yet
+    news = asyncio.Event()  # set when a piece arrives or the source ends
+    idle = False  # the consumer waits for the next piece, to show it at once
+
+    async def read() -> None:
+        try:
+            async for piece in pieces:
+                arrived.append(piece)
+                if idle:
+                    news.set()
+                    await asyncio.sleep(0)  # let the consumer take this piece alone: the first is never held
+        finally:
+            news.set()
+
+    reader = asyncio.ensure_future(read())
+    text, gap, shown = "", interval, 0.0
     try:
         while True:
-            if upcoming is None:
-                upcoming = asyncio.ensure_future(anext(pieces))
-            pending = len(text) != shown_len
-            timeout = max(0.0, last_shown + interval - loop.time()) if pending else None
-            done, _ = await asyncio.wait({upcoming}, timeout=timeout)
-            if done:
-                finished, upcoming = upcoming, None
-                try:
-                    text += finished.result()
-                except StopAsyncIteration:
-                    break
-                if loop.time() - last_shown < interval:
-                    continue
-            if len(text) != shown_len:  # the interval is up, or the first piece arrived
-                shown_len, last_shown = len(text), loop.time()
+            if not arrived and not reader.done():
+                news.clear()
+                idle = True
+                await news.wait()  # quiet upstream: show the next piece as soon as it comes
+                idle = False
+            if reader.done() and reader.exception() is not None:
+                break  # the error is raised below; the caller keeps what arrived
+            if arrived:
+                text += "".join(arrived)
+                arrived.clear()
+                handed_over = loop.time()
                 yield text
-        if len(text) != shown_len:
-            yield text
+                shown = loop.time()
+                gap = min(max(interval, COST_FACTOR * (shown - handed_over)), MAX_INTERVAL)
+            if reader.done() and not arrived:
+                break
+            # Hold what arrives until the gap is up; the end of the stream is shown at once.
+            remaining = shown + gap - loop.time()
+            if remaining > 0 and not reader.done():
+                await asyncio.wait({reader}, timeout=remaining)
+        reader.result()  # re-raise a failure of the source (a dropped connection, an SSE error)
     finally:
-        if upcoming is not None:  # closed early (Stop, a dropped client): stop reading upstream
-            upcoming.cancel()
-            await asyncio.wait({upcoming})
+        if not reader.done():  # closed early (Stop, a dropped client): stop reading upstream
+            reader.cancel()
+            await asyncio.wait({reader})
         aclose = getattr(pieces, "aclose", None)
         if aclose is not None:
             await aclose()
