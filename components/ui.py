@@ -17,7 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from components import chat, client, compare_tab, snippets, widgets
+from components import chat, client, compare_tab, saving, snippets, widgets
 from components.cards import card_message, format_card
 from components.chat import InvalidRequestError, ReplyUpdate, Sampling
 from components.compare import Cell, fan_out
@@ -289,7 +289,9 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         if update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 
-    with gr.Blocks(title="Palmyra Chat", analytics_enabled=False) as demo:
+    # delete_cache: exports and uploads are deleted an hour after they were made.
+    cache_limits = (saving.EXPORT_MAX_AGE, saving.EXPORT_MAX_AGE)
+    with gr.Blocks(title="Palmyra Chat", analytics_enabled=False, delete_cache=cache_limits) as demo:
         gr.Markdown("# Palmyra Chat\nChat completions with Writer's Palmyra models.")
         if settings.offline:
             gr.Markdown(OFFLINE_NOTICE, elem_id="offline-notice")
@@ -354,7 +356,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             chat_info = gr.Markdown(elem_classes="reply-info", elem_id="chat-info", render=False)
             chat_sent = gr.Code(language="json", show_label=False, elem_id="chat-sent", render=False)
             chat_code = widgets.make_code_boxes("multi")
-            gr.ChatInterface(
+            conversation = gr.ChatInterface(
                 multi_turn,
                 chatbot=gr.Chatbot(
                     height=CHAT_HEIGHT,
@@ -386,6 +388,11 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             with gr.Accordion("Messages sent with the last request", open=False):
                 chat_sent.render()
             widgets.render_code_panel(chat_code)
+            saving.render(
+                chat_interface=conversation,
+                controls=chat_controls,
+                known_models=lambda: list(dict.fromkeys([*model_choices, *listed_models])),
+            )
 
         with gr.Tab("Compare", id="compare"):
             compare_dropdowns = compare_tab.render(

@@ -1,0 +1,155 @@
+"""The chat tab's "Save and load" panel: export the conversation as JSON and Markdown, import a JSON export.
+
+Gradio serves a copy of each export from its cache and deletes it after ``EXPORT_MAX_AGE``
+(Blocks' ``delete_cache``); our own copy goes a minute after. An import is checked whole
+before anything changes: a bad file leaves the conversation and the settings as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from components import transcript
+from components.transcript import ChatSettings, Transcript, TranscriptError
+from components.widgets import Controls
+
+EXPORT_MAX_AGE = 3600  # seconds an export file is kept for its download (Blocks' delete_cache)
+
+
+_scratch = tempfile.TemporaryDirectory(prefix="palmyra-exports-")  # removed when the process exits
+_SCRATCH_AGE = 60  # seconds: by then Gradio has copied a file into its own cache, which it cleans itself
+
+
+def _export_path(stamp: str, suffix: str) -> Path:
+    """A fresh path for an export; older ones, already served from Gradio's cache, are removed first."""
+    scratch = Path(_scratch.name)
+    for old in scratch.glob("*/*"):
+        if time.time() - old.stat().st_mtime > _SCRATCH_AGE:
+            shutil.rmtree(old.parent, ignore_errors=True)
+    folder = scratch / uuid.uuid4().hex  # one folder each: the file keeps a readable name, and never collides
+    folder.mkdir()
+    return folder / f"palmyra-chat-{stamp}{suffix}"
+
+
+def export_files(
+    history: list[dict[str, Any]] | None,
+    system: str,
+    model: str,
+    temperature: float,
+    non_streaming: bool,
+    top_p: float | None,
+    max_tokens: float | None,
+    stop: str,
+) -> tuple[str, str]:
+    """Write the conversation as JSON and as Markdown; return the two paths."""
+    settings = ChatSettings(
+        model=model,
+        temperature=temperature,
+        non_streaming=bool(non_streaming),
+        top_p=top_p,
+        max_tokens=int(max_tokens) if max_tokens is not None else None,
+        stop=tuple(line for line in (stop or "").split("\n") if line.strip()),
+    )
+    conversation = Transcript(system, settings, list(history or []))
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    json_path, markdown_path = _export_path(stamp, ".json"), _export_path(stamp, ".md")
+    json_path.write_text(transcript.to_json(conversation, exported_at=now), encoding="utf-8")
+    markdown_path.write_text(transcript.to_markdown(conversation, exported_at=now), encoding="utf-8")
+    return str(json_path), str(markdown_path)
+
+
+def read_import(path: str | None, known_models: list[str]) -> Transcript:
+    """Read an uploaded export; raises TranscriptError. The size is checked before the file is read."""
+    if not path:
+        msg = "Choose a JSON file exported from Palmyra Chat."
+        raise TranscriptError(msg)
+    size = os.path.getsize(path)
+    if size > transcript.MAX_IMPORT_BYTES:
+        msg = f"The file is {size:,} bytes; the limit is {transcript.MAX_IMPORT_BYTES:,}."
+        raise TranscriptError(msg)
+    return transcript.from_json(Path(path).read_bytes(), known_models=known_models)
+
+
+def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models: Callable[[], list[str]]) -> None:
+    """The panel, under the chat; its events read and write the chat's history and the tab's settings."""
+    settings_inputs = [controls.system, controls.model, controls.temperature, controls.non_streaming]
+    settings_inputs += [controls.top_p, controls.max_tokens, controls.stop]
+    with gr.Accordion("Save and load", open=False, elem_id="save-load"):
+        gr.Markdown(
+            "Export this conversation with its system message, settings and run cards, as JSON (to import "
+            "later) or Markdown (to read and share). Importing a JSON export replaces the conversation.",
+            elem_classes="reply-info",
+        )
+        with gr.Row():
+            export_button = gr.Button("Export", elem_id="export")
+            json_download = gr.DownloadButton("Download JSON", visible=False, elem_id="export-json")
+            markdown_download = gr.DownloadButton("Download Markdown", visible=False, elem_id="export-md")
+            import_button = gr.UploadButton("Import JSON", file_types=[".json"], elem_id="import")
+        status = gr.Markdown(elem_classes="reply-info", elem_id="save-load-status")
+
+    def export(
+        history: list[dict[str, Any]] | None,
+        system: str,
+        model: str,
+        temperature: float,
+        non_streaming: bool,
+        top_p: float | None = None,  # defaults make them optional for API callers
+        max_tokens: float | None = None,
+        stop: str = "",
+    ) -> tuple[Any, Any, str]:
+        settings = (system, model, temperature, non_streaming, top_p, max_tokens, stop)
+        json_path, markdown_path = export_files(history, *settings)
+        count = len(json.loads(Path(json_path).read_text(encoding="utf-8"))["messages"])
+        return (
+            gr.DownloadButton(value=json_path, visible=True),
+            gr.DownloadButton(value=markdown_path, visible=True),
+            f"Exported {count} messages.",
+        )
+
+    def load(path: str | None) -> tuple[Any, ...]:
+        try:
+            conversation = read_import(path, known_models())
+        except (TranscriptError, OSError) as problem:
+            message = str(problem) if isinstance(problem, TranscriptError) else "The file could not be read."
+            gr.Warning(message, title="Nothing imported")
+            unchanged = (gr.skip(),) * (2 + len(settings_inputs))
+            return (*unchanged, f"⚠️ **Nothing imported:** {message} The conversation is as it was.")
+        chosen = conversation.settings
+        messages = conversation.messages
+        return (
+            messages,  # the chat shows it...
+            messages,  # ...and the next turn sends it (ChatInterface keeps the two apart)
+            conversation.system,
+            chosen.model,
+            chosen.temperature,
+            chosen.non_streaming,
+            chosen.top_p,
+            chosen.max_tokens,
+            "\n".join(chosen.stop),
+            f"Imported {len(messages)} messages. The next message continues this conversation.",
+        )
+
+    export_button.click(
+        export,
+        inputs=[chat_interface.chatbot_state, *settings_inputs],
+        outputs=[json_download, markdown_download, status],
+        api_name="export_conversation",
+    )
+    import_button.upload(
+        load,
+        inputs=[import_button],
+        outputs=[chat_interface.chatbot, chat_interface.chatbot_state, *settings_inputs, status],
+        api_name="import_conversation",
+    )
