@@ -55,6 +55,9 @@ class Settings:
     rate_limit_per_minute: int = 20  # requests per session or IP; 0 turns the limit off
     rate_limit_by_ip: bool = False  # behind a public link sessions are cheap to make; IPs are not
     context_tokens: int = 24_000  # history is trimmed to fit; Writer's default limit is 25,000 tokens/minute
+    # Conversations saved in visitors' browsers are readable only with the key they were saved with.
+    # None: a new key each start, so a restart hides them; a fixed one keeps them across restarts.
+    history_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -74,6 +77,7 @@ class Settings:
             rate_limit_per_minute=_number(get, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, int),
             rate_limit_by_ip=_choice(get, "RATE_LIMIT_BY", {"ip": True, "session": False}, on_spaces),
             context_tokens=_number(get, "WRITER_CONTEXT_TOKENS", cls.context_tokens, int),
+            history_key=get("CHAT_HISTORY_KEY"),
         )
 
     @property

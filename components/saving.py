@@ -124,13 +124,14 @@ def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models
         except (TranscriptError, OSError) as problem:
             message = str(problem) if isinstance(problem, TranscriptError) else "The file could not be read."
             gr.Warning(message, title="Nothing imported")
-            unchanged = (gr.skip(),) * (2 + len(settings_inputs))
+            unchanged = (gr.skip(),) * (3 + len(settings_inputs))
             return (*unchanged, f"⚠️ **Nothing imported:** {message} The conversation is as it was.")
         chosen = conversation.settings
         messages = conversation.messages
         return (
             messages,  # the chat shows it...
             messages,  # ...and the next turn sends it (ChatInterface keeps the two apart)
+            None,  # a new entry in the browser's saved conversations, not over the one that was open
             conversation.system,
             chosen.model,
             chosen.temperature,
@@ -150,6 +151,12 @@ def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models
     import_button.upload(
         load,
         inputs=[import_button],
-        outputs=[chat_interface.chatbot, chat_interface.chatbot_state, *settings_inputs, status],
+        outputs=[
+            chat_interface.chatbot,
+            chat_interface.chatbot_state,
+            chat_interface.conversation_id,
+            *settings_inputs,
+            status,
+        ],
         api_name="import_conversation",
     )

@@ -380,10 +380,17 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                 examples=[[example] for example in EXAMPLES],
                 cache_examples=False,
                 editable=True,
+                # Conversations kept in the visitor's browser (localStorage), listed in a side panel.
+                save_history=True,
                 api_name="chat",
                 concurrency_limit=CONCURRENCY_LIMIT,
                 fill_height=False,
             )
+            if settings.history_key:
+                conversation.saved_conversations.secret = settings.history_key
+            # Stable handles for the side panel that ChatInterface builds without any.
+            conversation.chat_history_dataset.elem_id = "saved-chats"
+            conversation.new_chat_button.elem_id = "new-chat"
             chat_info.render()
             with gr.Accordion("Messages sent with the last request", open=False):
                 chat_sent.render()
@@ -407,8 +414,21 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         model_dropdowns.extend([(single_controls.model, []), (chat_controls.model, []), *compare_dropdowns])
         dropdowns = [dropdown for dropdown, _ in model_dropdowns]
         demo.load(refresh_models, outputs=dropdowns, api_visibility="private")
+    _list_saved_chats_after_storage_is_read(demo, conversation)
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
     return demo
+
+
+def _list_saved_chats_after_storage_is_read(demo: gr.Blocks, conversation: gr.ChatInterface) -> None:
+    """Fill the saved-chats panel only when the browser's storage has been read, not also on page load.
+
+    ChatInterface fills it on both. The load-time request carries the storage's value before
+    the browser has read it (empty), and when its answer comes last the panel stays empty: 2
+    of 6 reloads here. The storage's change event alone carries the real list.
+    """
+    for dependency in demo.fns.values():
+        if dependency.name == "_load_chat_history":
+            dependency.targets = [t for t in dependency.targets if t != (conversation._id, "load")]
 
 
 def _busy() -> tuple[Any, Any]:

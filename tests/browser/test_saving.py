@@ -1,0 +1,111 @@
+"""Conversations in a real browser: kept across a reload, private to the browser, exported and imported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+from components.standin import StandIn, reply_text
+from tests.browser.conftest import REPLY, bot_messages, open_app
+
+SAVED = "#saved-chats"
+
+
+def send(page: Page, standin: StandIn, message: str) -> dict:
+    count = len(standin.chat_requests()) + 1
+    page.locator("#chat-input textarea").fill(message)
+    page.locator("#chat-input textarea").press("Enter")
+    record = standin.wait_for_chat(count)[-1]
+    expect(page.locator(REPLY).last).to_have_text(reply_text(record.body))
+    expect(page.locator('#chat-input [data-testid="stop-button"]')).to_have_count(0)
+    return record.body
+
+
+def test_a_conversation_survives_a_reload_and_continues(page: Page, app_url: str, standin: StandIn) -> None:
+    open_app(page, app_url, "Multi-turn")
+    first = send(page, standin, "remember the cheetah")
+    expect(page.locator(SAVED)).to_contain_text("remember the cheetah")  # saved once the reply was complete
+    page.reload()
+    open_app(page, app_url, "Multi-turn")
+    expect(page.locator(REPLY)).to_have_count(0)  # a fresh chat...
+    page.locator(SAVED).get_by_text("remember the cheetah").click()  # ...and the old one in the side panel
+    expect(page.locator(REPLY).last).to_have_text(reply_text(first))
+    after = send(page, standin, "and the slowest animal?")
+    assert [m["content"] for m in after["messages"][1:]] == [
+        "remember the cheetah",
+        reply_text(first),
+        "and the slowest animal?",
+    ]
+
+
+def test_another_browser_does_not_see_them(page: Page, browser: Browser, app_url: str, standin: StandIn) -> None:
+    open_app(page, app_url, "Multi-turn")
+    send(page, standin, "only mine")
+    expect(page.locator(SAVED)).to_contain_text("only mine")
+    stranger = browser.new_context().new_page()
+    try:
+        open_app(stranger, app_url, "Multi-turn")
+        expect(stranger.locator("#new-chat")).to_be_visible()
+        expect(stranger.locator(SAVED)).not_to_contain_text("only mine")
+    finally:
+        stranger.context.close()
+
+
+def download(page: Page, selector: str, folder: Path) -> Path:
+    with page.expect_download() as event:
+        page.locator(selector).click()
+    target = folder / event.value.suggested_filename
+    event.value.save_as(target)
+    return target
+
+
+def test_the_downloads_hold_the_conversation(page: Page, app_url: str, standin: StandIn, tmp_path: Path) -> None:
+    open_app(page, app_url, "Multi-turn")
+    one = send(page, standin, "What's the fastest bird?")
+    two = send(page, standin, "Tell me more")
+    page.get_by_text("Save and load").click()
+    page.locator("#export").click()
+    expect(page.locator("#save-load-status")).to_contain_text("Exported 4 messages")
+    exported = json.loads(download(page, "#export-json", tmp_path).read_text())
+    shown = bot_messages(page)
+    assert [m["content"] for m in exported["messages"]] == [
+        "What's the fastest bird?",
+        shown[0],
+        "Tell me more",
+        shown[1],
+    ]
+    assert [m["content"] for m in exported["messages"][1::2]] == [reply_text(one), reply_text(two)]
+    markdown = download(page, "#export-md", tmp_path).read_text()
+    assert f"## User\n\nTell me more\n\n## Assistant\n\n{reply_text(two)}" in markdown
+
+
+def upload(page: Page, path: Path) -> None:
+    with page.expect_file_chooser() as chooser:
+        page.locator("#import").click()
+    chooser.value.set_files(path)
+
+
+def test_import_in_the_page_and_a_bad_file_changes_nothing(
+    page: Page, app_url: str, standin: StandIn, tmp_path: Path
+) -> None:
+    open_app(page, app_url, "Multi-turn")
+    first = send(page, standin, "an exchange to export")
+    page.get_by_text("Save and load").click()
+    page.locator("#export").click()
+    good = download(page, "#export-json", tmp_path)
+    page.locator("#new-chat").click()
+    expect(page.locator(REPLY)).to_have_count(0)
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "palmyra-chat/1", "messages": "<script>alert(1)</script>"}')
+    upload(page, bad)
+    expect(page.locator("#save-load-status")).to_contain_text("Nothing imported")
+    expect(page.locator(REPLY)).to_have_count(0)
+
+    upload(page, good)
+    expect(page.locator("#save-load-status")).to_contain_text("Imported 3 messages")
+    expect(page.locator(REPLY).last).to_have_text(reply_text(first))
+    after = send(page, standin, "continue it")
+    assert [m["content"] for m in after["messages"][1:]] == ["an exchange to export", reply_text(first), "continue it"]
