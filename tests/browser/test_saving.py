@@ -109,3 +109,22 @@ def test_import_in_the_page_and_a_bad_file_changes_nothing(
     expect(page.locator(REPLY).last).to_have_text(reply_text(first))
     after = send(page, standin, "continue it")
     assert [m["content"] for m in after["messages"][1:]] == ["an exchange to export", reply_text(first), "continue it"]
+
+
+def test_an_imported_file_with_html_executes_nothing(page: Page, app_url: str, tmp_path: Path) -> None:
+    hostile = "<img src=x onerror=\"window.__xss='img'\"> <script>window.__xss='script'</script> **bold**"
+    document = {
+        "format": "palmyra-chat/1",
+        "system": "s",
+        "model": "palmyra-x5",
+        "messages": [{"role": "user", "content": hostile}, {"role": "assistant", "content": hostile}],
+    }
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(document))
+    open_app(page, app_url, "Multi-turn")
+    page.get_by_text("Save and load").click()
+    upload(page, path)
+    expect(page.locator("#save-load-status")).to_contain_text("Imported 2 messages")
+    expect(page.locator(f"{REPLY} strong")).to_have_text("bold")  # Markdown renders...
+    assert page.evaluate("window.__xss") is None  # ...and nothing runs
+    assert page.locator("#chatbot [onerror], #chatbot script").count() == 0
