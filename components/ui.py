@@ -229,7 +229,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         max_tokens: float | None = None,
         stop: str = "",
         request: gr.Request | None = None,
-    ) -> AsyncIterator[tuple[str, str, str]]:
+    ) -> AsyncIterator[tuple[Any, ...]]:
         """One prompt, one reply: only the system message and the prompt are sent.
 
         Failures are shown (metadata panel and a toast), not raised: after a raised error
@@ -264,7 +264,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         max_tokens: float | None = None,
         stop: str = "",
         request: gr.Request | None = None,
-    ) -> AsyncIterator[tuple[Any, Any, Any]]:
+    ) -> AsyncIterator[tuple[Any, ...]]:
         """One turn of the conversation: the whole history is sent, notices and failed turns left out.
 
         Errors are shown, never raised: an exception escaping a ChatInterface generator

@@ -175,6 +175,9 @@ def test_rate_limiter_window_and_bounded_memory() -> None:
     assert limiter.acquire("a") == 30.0
     now[0] = 60.0
     assert limiter.acquire("a") is None  # the first request left the window
+    assert limiter.acquire("b", 3) == 60.0  # more than the limit at once never fits
+    assert limiter.acquire("b", 2) is None  # a refused batch counted for nothing
+    assert limiter.acquire("b") == 60.0
     for visitor in range(1_000):
         limiter.acquire(f"visitor-{visitor}")
     assert len(limiter) == 100
