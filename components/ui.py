@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from writerai import AsyncWriter
 
 from components import chat, client, compare_tab, saving, snippets, widgets
 from components.cards import card_message, format_card
@@ -181,19 +182,25 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         messages, trimmed = chat.fit_to_context(messages, settings.context_tokens)
         return Plan(messages, checked_temperature, str(model), checked_sampling, visitor_key, trimmed)
 
+    def reply(
+        writer: AsyncWriter, plan: Plan, *, model: str, temperature: float, stream: bool
+    ) -> AsyncIterator[ReplyUpdate]:
+        """The reply generator for a checked plan: the one path every tab's requests take."""
+        return chat.generate_reply(
+            writer,
+            plan.messages,
+            model=model,
+            temperature=temperature,
+            stream=stream,
+            sampling=plan.sampling,
+            retry=settings.retry,
+        )
+
     async def replies(plan: Plan, non_streaming: object) -> AsyncIterator[ReplyUpdate]:
         async with (
             client.writer_for(settings, plan.visitor_key) as writer,
             aclosing(
-                chat.generate_reply(
-                    writer,
-                    plan.messages,
-                    model=plan.model,
-                    temperature=plan.temperature,
-                    stream=not non_streaming,
-                    sampling=plan.sampling,
-                    retry=settings.retry,
-                )
+                reply(writer, plan, model=plan.model, temperature=plan.temperature, stream=not non_streaming)
             ) as updates,
         ):
             async for update in updates:
@@ -202,19 +209,11 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
     async def run_cells(plan: Plan, cells: list[Cell]) -> AsyncIterator[list[ReplyUpdate | None]]:
         """The compare tab's cells, all at once on one client, through the same reply generator."""
         async with client.writer_for(settings, plan.visitor_key) as writer:
-            replies = [
-                chat.generate_reply(
-                    writer,
-                    plan.messages,
-                    model=cell.model,
-                    temperature=cell.temperature,
-                    stream=cell.stream,
-                    sampling=plan.sampling,
-                    retry=settings.retry,
-                )
+            cell_replies = [
+                reply(writer, plan, model=cell.model, temperature=cell.temperature, stream=cell.stream)
                 for cell in cells
             ]
-            async with aclosing(fan_out(replies)) as snapshots:
+            async with aclosing(fan_out(cell_replies)) as snapshots:
                 async for snapshot in snapshots:
                     yield snapshot
 
