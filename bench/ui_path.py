@@ -132,6 +132,11 @@ class PageSession:
         response.raise_for_status()
         return response.json()["data"]
 
+    async def open(self) -> PageSession:
+        """Load the page: the session's state exists before the first message, as a browser's does."""
+        await open_page(self.queue, self.endpoints)
+        return self
+
     async def send(self, message: str) -> QueueResult:
         """One turn, from Enter to the textbox being enabled again; the submit event's result."""
         ep = self.endpoints
