@@ -26,6 +26,9 @@ from collections.abc import AsyncIterator
 UPDATE_INTERVAL = 0.04  # seconds; the shortest gap between updates: ~25 a second looks smooth
 MAX_INTERVAL = 0.5  # seconds; the longest, however costly updates get: the text still moves twice a second
 COST_FACTOR = 30  # one reply's updates take at most ~1/30 of its time (Gradio re-processes the output per yield)
+# Pieces read between two turns of the event loop. The SDK reads up to 64 KB at once, ~200 chunks that it
+# parses without letting the loop run (~25 ms): Gradio's handling of an update and the page's SSE wait meanwhile.
+FAIR_EVERY = 16
 
 
 async def coalesce(pieces: AsyncIterator[str], interval: float = UPDATE_INTERVAL) -> AsyncIterator[str]:
@@ -40,12 +43,16 @@ async def coalesce(pieces: AsyncIterator[str], interval: float = UPDATE_INTERVAL
     idle = False  # the consumer waits for the next piece, to show it at once
 
     async def read() -> None:
+        count = 0
         try:
             async for piece in pieces:
+                count += 1
                 arrived.append(piece)
                 if idle:
                     news.set()
                     await asyncio.sleep(0)  # let the consumer take this piece alone: the first is never held
+                elif count % FAIR_EVERY == 0:
+                    await asyncio.sleep(0)  # a fast upstream must not starve the loop: updates go out meanwhile
         finally:
             news.set()
 
