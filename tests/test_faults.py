@@ -18,7 +18,7 @@ from gradio_client import Client
 from components.client import Settings
 from components.retry import RetryPolicy
 from components.standin import Behaviour, StandIn, reply_text
-from tests.conftest import SYSTEM, TEST_KEY, free_port, launch
+from tests.conftest import SYSTEM, TEST_KEY, free_port, launch, notices_of, reply_of
 
 TIMEOUT = 0.5  # seconds; the app under test gives up on a silent upstream this fast
 RETRY = RetryPolicy(attempts=3, base_delay=0.01)
@@ -110,15 +110,11 @@ def send(client: Client, tab: str, prompt: str, *, stream: bool) -> list[tuple]:
 
 def shown_text(tab: str, output: tuple) -> tuple[str, str]:
     """(the reply text, everything else the user is told) for one output of either tab."""
+    shown, info, *_ = output
     if tab == "single_turn":
-        response, info, _, *_ = output
-        return response, info
-    reply, info, _, *_ = output
-    if isinstance(reply, str):
-        return reply, info
-    text = "".join(m["content"] for m in reply if not m.get("metadata"))
-    notices = " ".join(f"{m['metadata']['title']}: {m['content']}" for m in reply if m.get("metadata"))
-    return text, f"{notices} {info}"
+        return shown, info
+    notices = " ".join(f"{title}: {text}" for title, text in notices_of(shown).items())
+    return reply_of(shown), f"{notices} {info}"
 
 
 @pytest.mark.parametrize(("fault", "tab", "stream"), CASES)
