@@ -157,18 +157,18 @@ class PageSession:
         await self._direct(self.endpoints.sync_state, [self.chatbot])
 
 
-async def chat_turn(session: QueueSession, endpoints: Endpoints, message: str) -> QueueResult:
-    """One turn through the ``/chat`` API (the history is the session's gr.State)."""
-    result = await session.call(endpoints.chat.index, endpoints.chat.data(message))
+async def _call(session: QueueSession, endpoint: Event, name: str, text: str) -> QueueResult:
+    result = await session.call(endpoint.index, endpoint.data(text))
     if not result.success:
-        msg = f"/chat failed: {result.error}"
+        msg = f"/{name} failed: {result.error}"
         raise RuntimeError(msg)
     return result
+
+
+async def chat_turn(session: QueueSession, endpoints: Endpoints, message: str) -> QueueResult:
+    """One turn through the ``/chat`` API (the history is the session's gr.State)."""
+    return await _call(session, endpoints.chat, "chat", message)
 
 
 async def single_turn(session: QueueSession, endpoints: Endpoints, prompt: str) -> QueueResult:
-    result = await session.call(endpoints.single_turn.index, endpoints.single_turn.data(prompt))
-    if not result.success:
-        msg = f"/single_turn failed: {result.error}"
-        raise RuntimeError(msg)
-    return result
+    return await _call(session, endpoints.single_turn, "single_turn", prompt)
