@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
@@ -202,19 +203,22 @@ def check_prompt(prompt: object, system: object) -> str:
 
 
 def check_sampling(top_p: object, max_tokens: object, stop: object) -> Sampling:
-    """The optional sampling parameters, checked; blank ones stay unset. Raises InvalidRequestError."""
-    if top_p is not None:
-        if not _is_number(top_p) or not 0.0 < top_p <= 1.0:  # NaN fails the range too
-            msg = f"top_p must be a number above 0 and at most 1, or left empty; not {top_p!r}."
-            raise InvalidRequestError(msg)
-        top_p = float(top_p)
-    if max_tokens is not None:
-        if not _is_number(max_tokens) or not float(max_tokens).is_integer() or not 1 <= max_tokens <= MAX_OUTPUT_TOKENS:
-            msg = (
-                f"max_tokens must be a whole number from 1 to {MAX_OUTPUT_TOKENS:,}, or left empty; not {max_tokens!r}."
-            )
-            raise InvalidRequestError(msg)
-        max_tokens = int(max_tokens)
+    """The optional sampling parameters, checked; blank ones stay unset. Raises InvalidRequestError.
+
+    ``top_p`` and ``max_tokens`` come from the page as text ("" when untouched) and from
+    imports and direct calls as numbers: both are read here, and anything else is refused.
+    """
+    top_p_value = _optional_number(top_p)
+    if top_p_value is not None and not 0.0 < top_p_value <= 1.0:  # NaN fails the range too
+        msg = f"top_p must be a number above 0 and at most 1, or left empty; not {_shown(top_p)}."
+        raise InvalidRequestError(msg)
+    max_tokens_value = _optional_number(max_tokens)
+    if max_tokens_value is not None and (
+        not max_tokens_value.is_integer() or not 1 <= max_tokens_value <= MAX_OUTPUT_TOKENS
+    ):
+        limit = f"a whole number from 1 to {MAX_OUTPUT_TOKENS:,}"
+        msg = f"max_tokens must be {limit}, or left empty; not {_shown(max_tokens)}."
+        raise InvalidRequestError(msg)
     if stop is None:
         stop = ""
     if not isinstance(stop, str):
@@ -228,7 +232,29 @@ def check_sampling(top_p: object, max_tokens: object, stop: object) -> Sampling:
     if any(len(sequence) > MAX_STOP_CHARS for sequence in sequences):
         msg = f"A stop sequence may be at most {MAX_STOP_CHARS} characters long."
         raise InvalidRequestError(msg)
-    return Sampling(top_p, max_tokens, sequences)
+    max_tokens_int = None if max_tokens_value is None else int(max_tokens_value)
+    return Sampling(top_p_value, max_tokens_int, sequences)
+
+
+_UNREADABLE = math.nan  # fails every range check below, so the caller's message names the bad value
+
+
+def _optional_number(value: object) -> float | None:
+    """A parameter's value: None when left empty, NaN when it is not a number at all."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return _UNREADABLE
+    return float(value) if _is_number(value) else _UNREADABLE
+
+
+def _shown(value: object) -> str:
+    """A bad value as the user typed it (text without quotes), bounded so that a huge one stays readable."""
+    text = value.strip() if isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def _is_number(value: object) -> bool:

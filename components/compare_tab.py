@@ -70,8 +70,8 @@ class CompareTab:
     model: gr.Dropdown
     second_model: gr.Dropdown
     system: gr.Textbox
-    top_p: gr.Number
-    max_tokens: gr.Number
+    top_p: gr.Textbox
+    max_tokens: gr.Textbox
     stop: gr.Textbox
     compare: gr.Button
     versus: gr.Button
@@ -218,7 +218,7 @@ def render(
     # Explicit signatures: Gradio reads them for the API's parameter names and to pass the request.
     async def compare(
         prompt: str, temperatures: str, model: str, second_model: str, system: str, own_key: str = "",
-        top_p: float | None = None, max_tokens: float | None = None, stop: str = "", request: gr.Request | None = None,
+        top_p: str = "", max_tokens: str = "", stop: str = "", request: gr.Request | None = None,
     ) -> AsyncIterator[dict]:  # fmt: skip
         arguments = (prompt, temperatures, model, second_model, system, own_key, top_p, max_tokens, stop)
         async for update in run(arguments, request, versus=False):
@@ -226,7 +226,7 @@ def render(
 
     async def stream_vs_batch(
         prompt: str, temperatures: str, model: str, second_model: str, system: str, own_key: str = "",
-        top_p: float | None = None, max_tokens: float | None = None, stop: str = "", request: gr.Request | None = None,
+        top_p: str = "", max_tokens: str = "", stop: str = "", request: gr.Request | None = None,
     ) -> AsyncIterator[dict]:  # fmt: skip
         arguments = (prompt, temperatures, model, second_model, system, own_key, top_p, max_tokens, stop)
         async for update in run(arguments, request, versus=True):

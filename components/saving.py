@@ -20,7 +20,7 @@ from typing import Any
 
 import gradio as gr
 
-from components import transcript
+from components import chat, transcript
 from components.transcript import ChatSettings, Transcript, TranscriptError
 from components.widgets import Controls
 
@@ -48,18 +48,25 @@ def export_files(
     model: str,
     temperature: float,
     non_streaming: bool,
-    top_p: float | None,
-    max_tokens: float | None,
+    top_p: object,
+    max_tokens: object,
     stop: str,
 ) -> tuple[str, str]:
-    """Write the conversation as JSON and as Markdown; return the two paths."""
+    """Write the conversation as JSON and as Markdown; return the two paths.
+
+    The parameters are read as a request reads them; a value a request would refuse is exported as unset.
+    """
+    try:
+        sampling = chat.check_sampling(top_p, max_tokens, stop)
+    except chat.InvalidRequestError:
+        sampling = chat.Sampling()
     settings = ChatSettings(
         model=model,
         temperature=temperature,
         non_streaming=bool(non_streaming),
-        top_p=top_p,
-        max_tokens=int(max_tokens) if max_tokens is not None else None,
-        stop=tuple(line for line in (stop or "").split("\n") if line.strip()),
+        top_p=sampling.top_p,
+        max_tokens=sampling.max_tokens,
+        stop=sampling.stop,
     )
     conversation = Transcript(system, settings, list(history or []))
     now = datetime.now(UTC)
@@ -80,6 +87,10 @@ def read_import(path: str | None, known_models: list[str]) -> Transcript:
         msg = f"The file is {size:,} bytes; the limit is {transcript.MAX_IMPORT_BYTES:,}."
         raise TranscriptError(msg)
     return transcript.from_json(Path(path).read_bytes(), known_models=known_models)
+
+
+def _as_text(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
 def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models: Callable[[], list[str]]) -> None:
@@ -105,8 +116,8 @@ def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models
         model: str,
         temperature: float,
         non_streaming: bool,
-        top_p: float | None = None,  # defaults make them optional for API callers
-        max_tokens: float | None = None,
+        top_p: str = "",  # defaults make them optional for API callers; text as the page sends it
+        max_tokens: str = "",
         stop: str = "",
     ) -> tuple[Any, Any, str]:
         settings = (system, model, temperature, non_streaming, top_p, max_tokens, stop)
@@ -136,8 +147,8 @@ def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models
             chosen.model,
             chosen.temperature,
             chosen.non_streaming,
-            chosen.top_p,
-            chosen.max_tokens,
+            _as_text(chosen.top_p),  # the parameter boxes hold text ("" for unset)
+            _as_text(chosen.max_tokens),
             "\n".join(chosen.stop),
             f"Imported {len(messages)} messages. The next message continues this conversation.",
         )

@@ -224,8 +224,8 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         model: str,
         system: str,
         own_key: str,
-        top_p: float | None = None,  # defaults make them optional for API callers
-        max_tokens: float | None = None,
+        top_p: str = "",  # defaults make them optional for API callers; text as the page sends it
+        max_tokens: str = "",
         stop: str = "",
         request: gr.Request | None = None,
     ) -> AsyncIterator[tuple[Any, ...]]:
@@ -259,8 +259,8 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         model: str,
         system: str,
         own_key: str,
-        top_p: float | None = None,  # defaults make them optional for API callers
-        max_tokens: float | None = None,
+        top_p: str = "",  # defaults make them optional for API callers; text as the page sends it
+        max_tokens: str = "",
         stop: str = "",
         request: gr.Request | None = None,
     ) -> AsyncIterator[tuple[Any, ...]]:

@@ -20,8 +20,8 @@ class Controls:
     non_streaming: gr.Checkbox
     model: gr.Dropdown
     system: gr.Textbox
-    top_p: gr.Number
-    max_tokens: gr.Number
+    top_p: gr.Textbox
+    max_tokens: gr.Textbox
     stop: gr.Textbox
 
     def inputs(self, own_key: gr.Textbox) -> list[gr.Component]:
@@ -36,24 +36,30 @@ def system_box(tab: str) -> gr.Textbox:
     return gr.Textbox(chat.SYSTEM_MESSAGE, lines=4, show_label=False, elem_id=f"{tab}-system", render=False)
 
 
-def parameter_boxes(tab: str) -> tuple[gr.Number, gr.Number, gr.Textbox]:
+def parameter_boxes(tab: str) -> tuple[gr.Textbox, gr.Textbox, gr.Textbox]:
     """top_p, max_tokens and stop sequences, empty (unset) by default; unrendered.
 
-    No bounds on the widgets: out-of-range values get our own message, and nothing is sent.
+    Text boxes, not ``gr.Number``: Gradio 6.31's number field turns an empty value into 0 when
+    its closed accordion is opened, and a visitor who only looked at the panel then sent
+    ``top_p: 0``. Empty text stays empty; ``chat.check_sampling`` reads the numbers, with our own
+    message for a bad one, and nothing is sent.
     """
     return (
-        gr.Number(
-            None,
+        gr.Textbox(
+            "",
             label="top_p",
+            placeholder="API default",
             info="Nucleus sampling, above 0 and at most 1. Empty: the API's default",
+            max_lines=1,
             elem_id=f"{tab}-top-p",
             render=False,
         ),
-        gr.Number(
-            None,
+        gr.Textbox(
+            "",
             label="max_tokens",
+            placeholder="model default",
             info=f"Longest reply, 1 to {chat.MAX_OUTPUT_TOKENS:,} tokens. Empty: the model's default",
-            precision=0,
+            max_lines=1,
             elem_id=f"{tab}-max-tokens",
             render=False,
         ),
@@ -113,7 +119,7 @@ def render_system(system: gr.Textbox) -> None:
         reset.click(lambda: chat.SYSTEM_MESSAGE, outputs=system, queue=False, api_visibility="private")
 
 
-def render_parameters(top_p: gr.Number, max_tokens: gr.Number, stop: gr.Textbox) -> None:
+def render_parameters(top_p: gr.Textbox, max_tokens: gr.Textbox, stop: gr.Textbox) -> None:
     """The optional sampling parameters, in a collapsed panel: most people never need them."""
     with gr.Accordion("Parameters", open=False, elem_id=f"{top_p.elem_id.removesuffix('-top-p')}-parameters"):
         for control in (top_p, max_tokens, stop):

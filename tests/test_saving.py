@@ -60,7 +60,7 @@ def test_an_imported_conversation_continues_in_a_new_session(app_url: str, stand
 
     second = Client(app_url, verbose=False)  # another visitor, or the same one tomorrow
     restored = load(second, json_path)
-    assert restored[1:-1] == (SYSTEM, "palmyra-x4", 0.4, False, 0.9, None, "")  # the settings came back
+    assert restored[1:-1] == (SYSTEM, "palmyra-x4", 0.4, False, "0.9", "", "")  # the settings came back
     assert restored[-1] == "Imported 6 messages. The next message continues this conversation."
     chat(second, "And the slowest?")
     assert standin.chat_requests()[-1].body["messages"] == [
