@@ -13,6 +13,7 @@ from typing import Any
 from components.chat import RunCard
 
 RUN_CARD = "Run card"  # the title of a reply's card in the chat; exports find cards by it
+STOPPED = "stopped by you"
 # The parameters a card lists besides model and temperature, in the order they are shown.
 _OPTIONAL_PARAMETERS = ("top_p", "max_tokens", "stop")
 
@@ -29,7 +30,9 @@ def sent_parameters(card: RunCard) -> list[str]:
 def summary(card: RunCard) -> str:
     """One short line: model, temperature, finish_reason, tokens and time."""
     facts = [card.model, f"T {card.temperature:g}", *sent_parameters(card)]
-    if card.finish_reason:
+    if card.stopped:
+        facts.append(STOPPED)
+    elif card.finish_reason:
         facts.append(card.finish_reason)
     if card.completion_tokens is not None:
         facts.append(f"{card.completion_tokens} tokens")
@@ -42,21 +45,28 @@ def format_card(card: RunCard, *, interrupted: bool = False, status: str | None 
     """The whole card as one Markdown block: the notebook's response table, made visible."""
     facts = [f"**{card.model}**", f"temperature {card.temperature:g}", *sent_parameters(card)]
     facts.append("streamed" if card.stream else "not streamed")
-    if card.finish_reason:
+    if card.stopped:
+        facts.append(f"**{STOPPED}** (no finish_reason from the API)")
+    elif card.finish_reason:
         facts.append(f"finish_reason `{card.finish_reason}`")
     if card.total_tokens is not None:
         facts.append(f"tokens {card.prompt_tokens} prompt + {card.completion_tokens} completion = {card.total_tokens}")
     if card.first_token_s is not None:
         facts.append(f"first token {card.first_token_s:.2f} s")
     if card.total_s is not None:
-        facts.append(f"total {card.total_s:.2f} s")
+        facts.append(f"{'stopped after' if card.stopped else 'total'} {card.total_s:.2f} s")
     if card.tokens_per_second is not None:
         facts.append(f"{card.tokens_per_second:.1f} tokens/s")
     if card.response_id:
         facts.append(f"id `{card.response_id}`")
     if card.created:
         facts.append(f"created {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(card.created))}")
-    lines = [" · ".join(facts)]
+    return "\n\n".join([" · ".join(facts), *_notices(card, interrupted=interrupted, status=status)])
+
+
+def _notices(card: RunCard, *, interrupted: bool, status: str | None) -> list[str]:
+    """The lines under the facts: what is happening, and what went wrong."""
+    lines = []
     if status:
         lines.append(f"⏳ {status}")
     if card.truncated:
@@ -67,7 +77,7 @@ def format_card(card: RunCard, *, interrupted: bool = False, status: str | None 
         lines.append(f"❌ **Error:** {card.error}")
         if interrupted:
             lines.append("The reply was interrupted; the part that arrived is kept.")
-    return "\n\n".join(lines)
+    return lines
 
 
 def card_message(card: RunCard) -> dict[str, Any]:

@@ -84,6 +84,14 @@ class RunCard:
     first_token_s: float | None = None
     total_s: float | None = None
     error: str | None = None  # a message for the user, when the request failed
+    stopped: bool = False  # the visitor pressed Stop (or left): no finish_reason came from the API
+    started: float = field(default_factory=time.monotonic, repr=False, compare=False)  # monotonic clock
+
+    def mark_stopped(self) -> None:
+        """Stop was pressed: a reply still under way ends here, timed to this moment. A finished one stays as it is."""
+        if self.total_s is None:
+            self.stopped = True
+            self.total_s = time.monotonic() - self.started
 
     @property
     def truncated(self) -> bool:
@@ -321,7 +329,7 @@ async def generate_reply(
     request = request_params(messages, model=model, temperature=temperature, stream=stream, sampling=sampling)
     info = RunCard(model=model, temperature=temperature, stream=stream, request=request)
     parts: list[str] = []  # everything received, including what the coalescer has not shown yet
-    started = time.monotonic()
+    started = info.started
     for attempt in range(1, retry.attempts + 1):
         try:
             # aclosing: a Stop closes this generator at its yield, and must reach the stream inside.

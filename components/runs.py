@@ -1,0 +1,88 @@
+"""Replies in flight, per visitor and tab, so that Stop can say what it stopped.
+
+Knows nothing of Gradio. Stop cancels a handler from outside: its generator is closed at
+an ``await`` or a ``yield`` and can show nothing more. What it was doing stays here, its
+run cards marked stopped, until the tab's after-Stop step takes it to show. The two may
+come in either order (the cancel and the step after it are separate requests), so both
+ends mark the cards, and ``take_stopped`` gives them once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from components.chat import RunCard
+
+# Entries left by visitors who closed the tab mid-reply are never taken: the oldest go first.
+CAPACITY = 4_096
+# How long the after-Stop step waits for the cancelled handler to end, so that nothing it
+# still sends lands after the "stopped" card. Cancelling an async handler takes 40-150 ms.
+STOP_GRACE = 2.0  # seconds
+
+
+@dataclass
+class _Run:
+    cards: list[RunCard] = field(default_factory=list)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class InFlight:
+    """The run cards of each visitor's current request, by ``(session, tab)``."""
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self._capacity = capacity
+        self._runs: OrderedDict[Hashable, list[RunCard]] = OrderedDict()
+        self._lock = threading.Lock()  # handlers run on the event loop, non-queued steps on threads
+
+    @contextmanager
+    def tracking(self, key: Hashable | None) -> Iterator[Callable[[RunCard], None]]:
+        """Around one request: ``note(card)`` for each run card it makes; a cancel marks them stopped."""
+        run = _Run()
+
+        def note(card: RunCard) -> None:
+            if key is None or any(card is known for known in run.cards):
+                return
+            run.cards.append(card)
+            with self._lock:
+                self._runs[key] = run
+                self._runs.move_to_end(key)
+                while len(self._runs) > self._capacity:
+                    self._runs.popitem(last=False)
+
+        try:
+            yield note
+        except (asyncio.CancelledError, GeneratorExit):
+            for card in run.cards:
+                card.mark_stopped()  # timed here, the closest moment to the Stop
+            raise
+        else:
+            with self._lock:
+                if self._runs.get(key) is run:
+                    del self._runs[key]  # finished on its own: nothing for Stop to report
+        finally:
+            run.ended.set()
+
+    async def take_stopped(self, key: Hashable | None, grace: float = STOP_GRACE) -> list[RunCard]:
+        """The cards of the request Stop ended (marked stopped), once; [] when it finished on its own.
+
+        Waits up to ``grace`` for the cancelled handler to end first.
+        """
+        with self._lock:
+            run = self._runs.get(key) if key is not None else None
+        if run is None:
+            return []
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run.ended.wait(), grace)
+        with self._lock:
+            if self._runs.get(key) is not run:
+                return []  # finished on its own meanwhile, or already taken
+            del self._runs[key]
+        for card in run.cards:
+            card.mark_stopped()
+        return run.cards
