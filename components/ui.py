@@ -23,6 +23,7 @@ from components.cards import card_message, format_card
 from components.chat import InvalidRequestError, ReplyUpdate, Sampling
 from components.compare import Cell, fan_out
 from components.limits import RateLimiter
+from components.runs import InFlight
 
 CHAT_HEIGHT = 520  # px; inside a tab the chatbot otherwise keeps Gradio's cramped 400 px default
 # Handlers are async and I/O-bound: they hold no thread while waiting on Writer, so many
@@ -52,6 +53,24 @@ CSS = """
 #offline-notice { border: 1px solid var(--color-accent); border-radius: var(--radius-lg); padding: 0.5rem 1rem; }
 .reply-info { font-size: var(--text-sm); color: var(--body-text-color-subdued); }
 """
+# Keyboard: Ctrl/Cmd+Enter sends from the Single-turn and Compare prompts (Enter there starts a new
+# line: they hold several), and Esc presses whichever Stop button is live. The chat's Enter is Gradio's.
+KEYBOARD = """
+<script>
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    const live = [...document.querySelectorAll(
+      '#stop, #chat-input [data-testid="stop-button"], #cmp-stop-button'
+    )].find((button) => button.offsetParent !== null && !button.disabled);
+    if (live) { event.preventDefault(); live.click(); }
+  } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    const send = { "prompt": "#submit", "cmp-prompt": "#cmp-submit" }[event.target.closest("[id]")?.id];
+    const button = send && document.querySelector(send);
+    if (button && !button.disabled) { event.preventDefault(); button.click(); }
+  }
+});
+</script>
+"""
 # Options for demo.launch(): Gradio 6 takes theme and css there. SSR stays off: its Node
 # server outlived the app and held the port (shared/gradio-facts.md).
 # Run history is off: it saves every call's inputs in the browser (a visitor's key included) and
@@ -59,6 +78,7 @@ CSS = """
 LAUNCH_OPTIONS: dict[str, Any] = {
     "theme": gr.themes.Default(primary_hue="indigo"),
     "css": CSS,
+    "head": KEYBOARD,
     "ssr_mode": False,
     "run_history": False,
     "state_session_capacity": SESSION_CAPACITY,
@@ -119,11 +139,20 @@ def _chat_message(update: ReplyUpdate, trimmed: int, context_tokens: int) -> str
 
 # Outputs after the reply and its card: the messages sent and the three copy-as-code boxes.
 _UNCHANGED_PANELS = (gr.skip(),) * 4
+_CLEARED_PANELS = ("",) * 4
+STOPPED_MARK = "⏹️ *Stopped by you.*"  # where the reply is; its card says when
 
 
-def _snippets_when_done(update: ReplyUpdate) -> tuple[Any, ...]:
-    """Copy-as-code for the request just made, built from its record once the reply is complete."""
-    return snippets.all_snippets(update.info.request) if update.done else (gr.skip(),) * len(widgets.CODE_FLAVOURS)
+def _request_panels(update: ReplyUpdate, first: bool, sent: str) -> tuple[Any, ...]:
+    """The messages sent and copy-as-code for this request. Both describe the request, complete before
+    any reply: shown with the first update (so a stopped reply has them too), and again with the last,
+    which is an API caller's whole result; skipped in between."""
+    return (sent, *snippets.all_snippets(update.info.request)) if first or update.done else _UNCHANGED_PANELS
+
+
+def _run_key(request: gr.Request | None, tab: str) -> tuple[str, str] | None:
+    """Whose request in which tab, for the in-flight registry; None (untracked) without a session."""
+    return (request.session_hash, tab) if request is not None and request.session_hash else None
 
 
 def _messages_json(messages: list[dict[str, str]]) -> str:
@@ -145,6 +174,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         return [gr.update(choices=[*before, *choices]) for _, before in model_dropdowns]
 
     limiter = RateLimiter(settings.rate_limit_per_minute)
+    runs = InFlight()  # what each visitor's tabs are generating, so that Stop can say what it stopped
 
     def prepare(
         history: list[dict[str, Any]],
@@ -241,15 +271,28 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             if problem.from_api_only:
                 raise gr.Error(problem.message, title="Invalid request") from None
             gr.Warning(problem.message, title="Nothing sent")
-            yield gr.skip(), f"⚠️ **Nothing sent:** {problem.message}", *_UNCHANGED_PANELS
+            # The previous reply is cleared: under this message it would read as this request's answer.
+            yield "", f"⚠️ **Nothing sent:** {problem.message}", *_CLEARED_PANELS
             return
         sent = _messages_json(plan.messages)
-        async with aclosing(replies(plan, non_streaming)) as updates:
-            async for update in updates:
-                card = format_card(update.info, interrupted=update.interrupted, status=update.status)
-                yield update.text, card, sent, *_snippets_when_done(update)
+        with runs.tracking(_run_key(request, "single")) as note:
+            async with aclosing(replies(plan, non_streaming)) as updates:
+                first = True
+                async for update in updates:
+                    note(update.info)
+                    card = format_card(update.info, interrupted=update.interrupted, status=update.status)
+                    yield update.text, card, *_request_panels(update, first, sent)
+                    first = False
         if update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
+
+    async def after_single_turn(shown: str | None, request: gr.Request) -> tuple[Any, ...]:
+        """After the reply (or Stop): Submit back, and a stopped reply marked where it is and on its card."""
+        idle = _idle()
+        stopped = await runs.take_stopped(_run_key(request, "single"))
+        if not stopped:
+            return *idle, gr.skip(), gr.skip()
+        return *idle, f"{shown or ''}\n\n{STOPPED_MARK}", format_card(stopped[0])
 
     async def multi_turn(
         message: str,
@@ -280,13 +323,25 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             yield _notice("⚠️ Nothing sent", problem.message), gr.skip(), *_UNCHANGED_PANELS
             return
         sent = _messages_json(plan.messages)
-        async with aclosing(replies(plan, non_streaming)) as updates:
-            async for update in updates:
-                info = format_card(update.info, interrupted=update.interrupted, status=update.status)
-                shown = _chat_message(update, plan.trimmed, settings.context_tokens)
-                yield shown, info, sent, *_snippets_when_done(update)
+        with runs.tracking(_run_key(request, "chat")) as note:
+            async with aclosing(replies(plan, non_streaming)) as updates:
+                first = True
+                async for update in updates:
+                    note(update.info)
+                    info = format_card(update.info, interrupted=update.interrupted, status=update.status)
+                    shown = _chat_message(update, plan.trimmed, settings.context_tokens)
+                    yield shown, info, *_request_panels(update, first, sent)
+                    first = False
         if update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
+
+    async def after_chat_stop(shown: list[dict[str, Any]], request: gr.Request) -> tuple[Any, Any]:
+        """Stop in the chat: the partial reply stays, and its run card says it was stopped, and when."""
+        stopped = await runs.take_stopped(_run_key(request, "chat"))
+        if not stopped:
+            return gr.skip(), gr.skip()
+        marked = [*(shown or []), card_message(stopped[0])]
+        return marked, marked  # shown, and kept for the next turn (where the card, a notice, is skipped)
 
     # delete_cache: exports and uploads are deleted an hour after they were made.
     cache_limits = (saving.EXPORT_MAX_AGE, saving.EXPORT_MAX_AGE)
@@ -343,7 +398,13 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                 concurrency_limit=CONCURRENCY_LIMIT,
                 show_progress="minimal",
             )
-            run.then(_idle, outputs=[submit, stop], queue=False, api_visibility="private")
+            run.then(
+                after_single_turn,
+                inputs=[response],
+                outputs=[submit, stop, response, single_info],
+                queue=False,
+                api_visibility="private",
+            )
             stop.click(_idle, outputs=[submit, stop], cancels=[run], queue=False, api_visibility="private")
 
         with gr.Tab("Multi-turn", id="multi-turn"):
@@ -384,6 +445,14 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                 api_name="chat",
                 concurrency_limit=CONCURRENCY_LIMIT,
                 fill_height=False,
+            )
+            # Beside ChatInterface's own Stop step (which cancels the reply): mark the reply as stopped.
+            conversation.textbox.stop(
+                after_chat_stop,
+                inputs=[conversation.chatbot],
+                outputs=[conversation.chatbot, conversation.chatbot_state],
+                queue=False,
+                api_visibility="private",
             )
             if settings.history_key:
                 conversation.saved_conversations.secret = settings.history_key

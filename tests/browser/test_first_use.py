@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from components.standin import StandIn, reply_text
+from components.standin import Behaviour, StandIn, reply_text
 from tests.browser.conftest import REPLY, open_app
 
 
@@ -47,3 +47,78 @@ def test_opening_every_panel_changes_nothing_that_is_sent(page: Page, app_url: s
     else:
         expect(page.locator("#cmp-status")).to_contain_text("replies complete")
     expect(page.get_by_text("Nothing sent")).to_have_count(0)
+
+
+def test_stop_in_single_turn_keeps_the_text_and_says_so(page: Page, app_url: str, standin: StandIn) -> None:
+    standin.default = Behaviour(chunk_delay=0.4)
+    open_app(page, app_url)
+    page.locator("#prompt textarea").fill("tell me a very long story about cheetahs")
+    page.locator("#prompt textarea").press("Control+Enter")
+    (record,) = standin.wait_for_chat(1)
+    expect(page.locator("#response span.md")).to_contain_text("Echo: tell")
+    page.keyboard.press("Escape")
+    expect(page.locator("#response")).to_contain_text("Stopped by you")
+    assert record.wait_done(timeout=5) and record.disconnected
+    card = page.locator("#single-info")
+    expect(card).to_contain_text("stopped by you")
+    expect(card).to_contain_text("stopped after")
+    shown = page.locator("#response span.md").inner_text().split("⏹️")[0].strip()
+    assert reply_text(record.body).startswith(shown) and len(shown) < len(reply_text(record.body))
+    expect(page.locator("#submit")).to_be_enabled()
+    # Both panels describe the stopped request, not an earlier one.
+    page.get_by_text("Copy as code").click()
+    expect(page.locator("#single-code-0")).to_contain_text("tell me a very long story about cheetahs")
+    page.get_by_text("Messages sent").click()
+    expect(page.locator("#single-sent")).to_contain_text("tell me a very long story about cheetahs")
+
+
+def test_stop_in_the_chat_marks_the_reply_and_the_next_turn_works(page: Page, app_url: str, standin: StandIn) -> None:
+    standin.default = Behaviour(chunk_delay=0.4)
+    open_app(page, app_url, "Multi-turn")
+    page.locator("#chat-input textarea").fill("tell me a very long story about falcons")
+    page.locator("#chat-input textarea").press("Enter")
+    (record,) = standin.wait_for_chat(1)
+    expect(page.locator(REPLY).last).to_contain_text("Echo: tell")
+    page.keyboard.press("Escape")
+    assert record.wait_done(timeout=5) and record.disconnected
+    card = page.locator('[data-testid="bot"]:has(.thought-group)').last
+    expect(card).to_contain_text("stopped by you")
+    partial = page.locator(REPLY).last.inner_text()
+    assert reply_text(record.body).startswith(partial) and len(partial) < len(reply_text(record.body))
+    standin.default = Behaviour()
+    page.locator("#chat-input textarea").fill("and now a short one")
+    page.locator("#chat-input textarea").press("Enter")
+    second = standin.wait_for_chat(2)[-1]
+    expect(page.locator(REPLY).last).to_have_text(reply_text(second.body))
+    assert second.body["messages"][-2:] == [
+        {"role": "assistant", "content": partial},
+        {"role": "user", "content": "and now a short one"},
+    ]
+
+
+def test_a_refused_request_clears_the_previous_reply(page: Page, app_url: str, standin: StandIn) -> None:
+    open_app(page, app_url)
+    page.locator("#prompt textarea").fill("a good question")
+    page.locator("#submit").click()
+    (record,) = standin.wait_for_chat(1)
+    expect(page.locator("#response span.md")).to_have_text(reply_text(record.body))
+    page.locator("#prompt textarea").fill("   ")
+    page.locator("#submit").click()
+    expect(page.locator("#single-info")).to_contain_text("Nothing sent")
+    expect(page.locator("#response")).not_to_contain_text("Echo:")
+    assert len(standin.chat_requests()) == 1
+
+
+def test_enter_in_the_single_turn_prompt_adds_a_line_and_ctrl_enter_sends(
+    page: Page, app_url: str, standin: StandIn
+) -> None:
+    open_app(page, app_url)
+    prompt = page.locator("#prompt textarea")
+    prompt.fill("line one")
+    prompt.press("Enter")
+    prompt.press_sequentially("line two")
+    expect(prompt).to_have_value("line one\nline two")
+    assert standin.chat_requests() == []
+    prompt.press("Control+Enter")
+    (record,) = standin.wait_for_chat(1)
+    assert record.body["messages"][-1]["content"] == "line one\nline two"
