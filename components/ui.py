@@ -40,6 +40,8 @@ EXAMPLES = (
     "Tell me more",
 )
 MESSAGES_COMMAND = "!messages"  # the cookbook's command: show the message list kept so far
+# Under the chat input, always: a placeholder hint vanished with the first message.
+CHAT_HINT = f"Enter sends · Shift+Enter adds a line · Esc stops · `{MESSAGES_COMMAND}` shows the messages kept so far"
 OFFLINE_NOTICE = (
     "**Offline demo mode.** No `WRITER_API_KEY` is set, so replies come from a local stand-in that "
     "echoes your prompt and the settings it received. To chat with Palmyra, set `WRITER_API_KEY` in "
@@ -52,8 +54,29 @@ VISITOR_KEY_REQUIRED = (
 CSS = """
 #offline-notice { border: 1px solid var(--color-accent); border-radius: var(--radius-lg); padding: 0.5rem 1rem; }
 .reply-info { font-size: var(--text-sm); color: var(--body-text-color-subdued); }
+/* The chat first: left of its settings on a wide screen, above them on a phone. */
+#chat-column { order: -1; }
+/* Messages start below the chat's clear and copy icons, not under them. */
+#chatbot .bubble-wrap { padding-top: var(--size-8); }
+#chatbot .top-panel { background: var(--block-background-fill); border-radius: var(--radius-sm); }
+/* A reply reads as one block: its text, then its run card as one quiet line that expands. */
+#chatbot .message-row:has(.thought-group) .message { border: none; background: none; box-shadow: none; padding: 0; }
+#chatbot .thought-group { border: none; background: none; padding: 0 var(--size-2); font-size: var(--text-sm); }
+#chatbot .thought-group .title .md { white-space: nowrap; }
+#chatbot .message-buttons { margin-top: 0; margin-bottom: 0; }
+#chatbot .message-wrap > .message-row { margin-top: var(--size-2); margin-bottom: 0; }
+#chatbot .message-wrap > .message-row:has(.thought-group) { margin-top: 0; }
+/* A card's own copy button would copy the card: only the last one keeps a row (retry and undo). */
+#chatbot .message-row:has(.thought-group) + .message-buttons button[aria-label="Copy message"] { display: none; }
+#chatbot .message-row:has(.thought-group) + .message-buttons:not(:has(button[aria-label="Retry"])) { display: none; }
+@media (max-width: 640px) {
+  /* A phone: the chat's input on the first screen; saved chats below the chat. */
+  h1 { font-size: var(--text-xl); margin: 0; }
+  #chatbot { height: min(520px, 52vh) !important; }
+  #chat-column .row > .column:has(#new-chat) { order: 2; }
+}
 """
-# Keyboard: Ctrl/Cmd+Enter sends from the Single-turn and Compare prompts (Enter there starts a new
+# Keyboard and screen readers. Ctrl/Cmd+Enter sends from the Single-turn and Compare prompts (Enter there starts a new
 # line: they hold several), and Esc presses whichever Stop button is live. The chat's Enter is Gradio's.
 KEYBOARD = """
 <script>
@@ -68,6 +91,21 @@ document.addEventListener("keydown", (event) => {
     const button = send && document.querySelector(send);
     if (button && !button.disabled) { event.preventDefault(); button.click(); }
   }
+});
+// Screen readers: each reply area is a polite live region, marked busy while its reply streams, so that
+// it is read once, complete, rather than token by token. Busy while its tab's input is disabled.
+const LIVE_REGIONS = [["#response", "#submit"], ["#chatbot [role=log]", "#chat-input textarea"]];
+new MutationObserver(() => {
+  for (const [region, input] of LIVE_REGIONS) {
+    const area = document.querySelector(region);
+    const control = document.querySelector(input);
+    if (!area || !control) continue;
+    if (area.getAttribute("aria-live") !== "polite") area.setAttribute("aria-live", "polite");
+    const busy = String(control.disabled);
+    if (area.getAttribute("aria-busy") !== busy) area.setAttribute("aria-busy", busy);
+  }
+}).observe(document.documentElement, {
+  subtree: true, childList: true, attributes: true, attributeFilter: ["disabled"],
 });
 </script>
 """
@@ -407,67 +445,72 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             )
             stop.click(_idle, outputs=[submit, stop], cancels=[run], queue=False, api_visibility="private")
 
-        with gr.Tab("Multi-turn", id="multi-turn"):
-            # Rendered before the ChatInterface: it would otherwise tuck them into its own accordion.
-            with gr.Row():
+        with gr.Tab("Multi-turn", id="multi-turn"), gr.Row(equal_height=False, elem_id="multi-layout"):
+            # The settings column comes first in the page: ChatInterface tucks inputs that are not yet
+            # rendered into an accordion of its own. CSS (#chat-column's order) shows the chat first:
+            # on the left on a wide screen, on top on a phone, where the settings go below it.
+            with gr.Column(scale=1, min_width=260, elem_id="chat-settings"):
                 chat_controls = widgets.render_controls(widgets.make_controls("multi", model_choices, settings.model))
-                with gr.Column():
-                    widgets.render_parameters(chat_controls.top_p, chat_controls.max_tokens, chat_controls.stop)
-            chat_info = gr.Markdown(elem_classes="reply-info", elem_id="chat-info", render=False)
+                widgets.render_parameters(chat_controls.top_p, chat_controls.max_tokens, chat_controls.stop)
+            # Kept as the /chat endpoint's second output for API callers; the page shows each card in the chat.
+            chat_info = gr.Markdown(elem_classes="reply-info", elem_id="chat-info", visible=False, render=False)
             chat_sent = gr.Code(language="json", show_label=False, elem_id="chat-sent", render=False)
             chat_code = widgets.make_code_boxes("multi")
-            conversation = gr.ChatInterface(
-                multi_turn,
-                chatbot=gr.Chatbot(
-                    height=CHAT_HEIGHT,
-                    label="Conversation",
-                    buttons=["copy", "copy_all"],
-                    # Each message its own bubble, so that copying a reply leaves its run card out.
-                    group_consecutive_messages=False,
-                    elem_id="chatbot",
-                ),
-                textbox=gr.Textbox(
-                    placeholder=f"Message Palmyra ({MESSAGES_COMMAND} shows the messages kept so far)",
-                    show_label=False,
-                    container=False,
-                    scale=7,
-                    submit_btn=True,
-                    stop_btn=True,
-                    elem_id="chat-input",
-                ),
-                additional_inputs=chat_controls.inputs(own_key),
-                additional_outputs=[chat_info, chat_sent, *chat_code],
-                examples=[[example] for example in EXAMPLES],
-                cache_examples=False,
-                editable=True,
-                # Conversations kept in the visitor's browser (localStorage), listed in a side panel.
-                save_history=True,
-                api_name="chat",
-                concurrency_limit=CONCURRENCY_LIMIT,
-                fill_height=False,
-            )
-            # Beside ChatInterface's own Stop step (which cancels the reply): mark the reply as stopped.
-            conversation.textbox.stop(
-                after_chat_stop,
-                inputs=[conversation.chatbot],
-                outputs=[conversation.chatbot, conversation.chatbot_state],
-                queue=False,
-                api_visibility="private",
-            )
-            if settings.history_key:
-                conversation.saved_conversations.secret = settings.history_key
-            # Stable handles for the side panel that ChatInterface builds without any.
-            conversation.chat_history_dataset.elem_id = "saved-chats"
-            conversation.new_chat_button.elem_id = "new-chat"
-            chat_info.render()
-            with gr.Accordion("Messages sent with the last request", open=False):
-                chat_sent.render()
-            widgets.render_code_panel(chat_code)
-            saving.render(
-                chat_interface=conversation,
-                controls=chat_controls,
-                known_models=lambda: list(dict.fromkeys([*model_choices, *listed_models])),
-            )
+            with gr.Column(scale=3, min_width=320, elem_id="chat-column"):
+                conversation = gr.ChatInterface(
+                    multi_turn,
+                    chatbot=gr.Chatbot(
+                        height=CHAT_HEIGHT,
+                        label="Conversation",
+                        show_label=False,  # its floating label sat on top of the first message
+                        buttons=["copy", "copy_all"],
+                        # Each message its own bubble, so that copying a reply leaves its run card out.
+                        group_consecutive_messages=False,
+                        elem_id="chatbot",
+                    ),
+                    textbox=gr.Textbox(
+                        placeholder="Message Palmyra",
+                        show_label=False,
+                        container=False,
+                        scale=7,
+                        submit_btn=True,
+                        stop_btn=True,
+                        elem_id="chat-input",
+                    ),
+                    additional_inputs=chat_controls.inputs(own_key),
+                    additional_outputs=[chat_info, chat_sent, *chat_code],
+                    examples=[[example] for example in EXAMPLES],
+                    cache_examples=False,
+                    editable=True,
+                    # Conversations kept in the visitor's browser (localStorage), listed in a side panel.
+                    save_history=True,
+                    api_name="chat",
+                    concurrency_limit=CONCURRENCY_LIMIT,
+                    fill_height=False,
+                )
+                # Beside ChatInterface's own Stop step (which cancels the reply): mark the reply as stopped.
+                conversation.textbox.stop(
+                    after_chat_stop,
+                    inputs=[conversation.chatbot],
+                    outputs=[conversation.chatbot, conversation.chatbot_state],
+                    queue=False,
+                    api_visibility="private",
+                )
+                if settings.history_key:
+                    conversation.saved_conversations.secret = settings.history_key
+                # Stable handles for the side panel that ChatInterface builds without any.
+                conversation.chat_history_dataset.elem_id = "saved-chats"
+                conversation.new_chat_button.elem_id = "new-chat"
+                gr.Markdown(CHAT_HINT, elem_classes="reply-info", elem_id="chat-hint")
+                chat_info.render()
+                with gr.Accordion("Messages sent with the last request", open=False):
+                    chat_sent.render()
+                widgets.render_code_panel(chat_code)
+                saving.render(
+                    chat_interface=conversation,
+                    controls=chat_controls,
+                    known_models=lambda: list(dict.fromkeys([*model_choices, *listed_models])),
+                )
 
         with gr.Tab("Compare", id="compare"):
             compare_dropdowns = compare_tab.render(

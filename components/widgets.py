@@ -137,6 +137,10 @@ def make_code_boxes(tab: str) -> list[gr.Code]:
             label=label,
             buttons=["copy"],
             interactive=False,
+            # No line numbers: CodeMirror sizes its gutter when the box is first filled, here inside a closed
+            # panel and a hidden tab, and on a phone the numbers drifted away from their lines (1-23 beside 26
+            # rows). A snippet to copy needs none.
+            show_line_numbers=False,
             elem_id=f"{tab}-code-{index}",
             render=False,
         )

@@ -122,3 +122,86 @@ def test_enter_in_the_single_turn_prompt_adds_a_line_and_ctrl_enter_sends(
     prompt.press("Control+Enter")
     (record,) = standin.wait_for_chat(1)
     assert record.body["messages"][-1]["content"] == "line one\nline two"
+
+
+def chat_turns(page: Page, standin: StandIn, *messages: str) -> None:
+    for message in messages:
+        count = len(standin.chat_requests()) + 1
+        page.locator("#chat-input textarea").fill(message)
+        page.locator("#chat-input textarea").press("Enter")
+        record = standin.wait_for_chat(count)[-1]
+        expect(page.locator(REPLY).last).to_have_text(reply_text(record.body))
+        expect(page.locator('[data-testid="bot"]:has(.thought-group)')).to_have_count(count)
+
+
+def test_two_turns_fit_in_the_chat_without_scrolling(page: Page, app_url: str, standin: StandIn) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_app(page, app_url, "Multi-turn")
+    chat_turns(page, standin, "What's the fastest bird?", "Tell me more")
+    overflow = page.locator("#chatbot .bubble-wrap").evaluate("e => e.scrollHeight - e.clientHeight")
+    assert overflow <= 0, f"two turns overflow the chat by {overflow} px"
+    # The hint outlives the first message; the run card is not repeated under the input.
+    expect(page.locator("#chat-hint")).to_contain_text("!messages")
+    expect(page.locator("#chat-info")).to_be_hidden()
+
+
+def test_on_a_phone_the_chat_input_is_on_the_first_screen(page: Page, app_url: str, standin: StandIn) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_app(page, app_url, "Multi-turn")
+    expect(page.locator("#offline-notice")).to_have_count(0)  # online mode: the banner takes no room
+    box = page.locator("#chat-input").bounding_box()
+    assert box["y"] + box["height"] <= 844, f"the chat input ends at {box['y'] + box['height']:.0f} px"
+    settings = page.locator("#chat-settings").bounding_box()
+    assert settings["y"] > box["y"], "the settings should come after the chat on a phone"
+    chat_turns(page, standin, "hello from a phone")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways: {width} px wide"
+
+
+GUTTER_DRIFT = """(box) => {
+    const lines = [...box.querySelectorAll('.cm-line')];
+    const numbers = [...box.querySelectorAll('.cm-lineNumbers .cm-gutterElement')].filter((g) => g.innerText.trim());
+    const top = (element) => element.getBoundingClientRect().top;
+    return numbers.map((g, i) => (lines[i] ? Math.abs(top(g) - top(lines[i])) : 999));
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_code_boxes_show_no_line_number_away_from_its_line(
+    page: Page, app_url: str, standin: StandIn, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    open_app(page, app_url)
+    page.locator("#prompt textarea").fill("hi")
+    page.locator("#submit").click()
+    standin.wait_for_chat(1)
+    expect(page.locator("#single-info")).to_contain_text("total")
+    page.get_by_text("Copy as code").click()
+    page.get_by_text("Messages sent").click()
+    expect(page.locator("#single-code-0 .cm-content")).to_contain_text("client.chat.chat(")
+    expect(page.locator("#single-sent .cm-content")).to_contain_text('"role": "user"')
+    for box in ("#single-code-0", "#single-sent"):
+        drift = page.locator(box).evaluate(GUTTER_DRIFT)
+        assert all(d <= 1 for d in drift), f"{box}: line numbers off their lines by {drift}"
+
+
+def test_a_streaming_reply_is_a_busy_polite_live_region(page: Page, app_url: str, standin: StandIn) -> None:
+    standin.default = Behaviour(chunk_delay=0.3)
+    open_app(page, app_url)
+    response = page.locator("#response")
+    expect(response).to_have_attribute("aria-live", "polite")
+    page.locator("#prompt textarea").fill("read this once")
+    page.locator("#submit").click()
+    expect(page.locator("#response span.md")).to_contain_text("Echo:")
+    expect(response).to_have_attribute("aria-busy", "true")
+    expect(page.locator("#single-info")).to_contain_text("total")
+    expect(response).to_have_attribute("aria-busy", "false")
+    page.get_by_role("tab", name="Multi-turn").click()
+    log = page.locator("#chatbot [role=log]")
+    page.locator("#chat-input textarea").fill("read this once too")
+    page.locator("#chat-input textarea").press("Enter")
+    expect(page.locator(REPLY).last).to_contain_text("Echo:")
+    expect(log).to_have_attribute("aria-busy", "true")
+    expect(page.locator('[data-testid="bot"]:has(.thought-group)')).to_have_count(1)
+    expect(log).to_have_attribute("aria-busy", "false")
+    expect(log).to_have_attribute("aria-live", "polite")

@@ -110,7 +110,9 @@ def test_metadata_messages_panel_and_settings_reach_the_wire(page: Page, app_url
     (body,) = converse(page, standin, "hi")
     assert (body["temperature"], body["stream"]) == (1.7, False)
     assert body["messages"][0] == {"role": "system", "content": SYSTEM}
-    expect(page.locator("#chat-info")).to_contain_text("temperature 1.7 · not streamed · finish_reason stop")
+    card = page.locator('[data-testid="bot"]:has(.thought-group)').last
+    card.locator(".title").click()  # the run card under the reply expands
+    expect(card).to_contain_text("temperature 1.7 · not streamed · finish_reason stop")
     page.get_by_text("Messages sent with the last request").click()
     expect(page.locator("#chat-sent")).to_contain_text('"role": "system"')
     assert json.loads(page.locator("#chat-sent .cm-content").inner_text()) == body["messages"]
