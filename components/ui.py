@@ -95,7 +95,16 @@ document.addEventListener("keydown", (event) => {
 // Screen readers: each reply area is a polite live region, marked busy while its reply streams, so that
 // it is read once, complete, rather than token by token. Busy while its tab's input is disabled.
 const LIVE_REGIONS = [["#response", "#submit"], ["#chatbot [role=log]", "#chat-input textarea"]];
+// The chat's icon-only buttons come without a name.
+const UNNAMED = [
+  ['#chat-input [data-testid="submit-button"]', "Send"],
+  ['#chat-input [data-testid="stop-button"]', "Stop"],
+];
 new MutationObserver(() => {
+  for (const [selector, name] of UNNAMED) {
+    const button = document.querySelector(selector);
+    if (button && !button.getAttribute("aria-label")) button.setAttribute("aria-label", name);
+  }
   for (const [region, input] of LIVE_REGIONS) {
     const area = document.querySelector(region);
     const control = document.querySelector(input);

@@ -84,7 +84,7 @@ def make_controls(tab: str, model_choices: list[str], model: str) -> Controls:
             value=chat.DEFAULT_TEMPERATURE,
             step=0.1,
             label="Temperature",
-            info="0 = focused and repeatable, 2 = most varied",
+            info="0 = focused, 2 = most varied",
             elem_id=f"{tab}-temperature",
             render=False,
         ),

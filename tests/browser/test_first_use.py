@@ -205,3 +205,22 @@ def test_a_streaming_reply_is_a_busy_polite_live_region(page: Page, app_url: str
     expect(page.locator('[data-testid="bot"]:has(.thought-group)')).to_have_count(1)
     expect(log).to_have_attribute("aria-busy", "false")
     expect(log).to_have_attribute("aria-live", "polite")
+
+
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll('textarea, input:not([type=hidden]), select, button')]
+    .filter((e) => e.offsetParent !== null)
+    .filter((e) => !((e.getAttribute('aria-label') || '').trim()
+        || (e.labels && [...e.labels].some((label) => label.innerText.trim()))
+        || e.getAttribute('aria-labelledby') || (e.title || '').trim()
+        || (e.tagName === 'BUTTON' && e.innerText.trim())))
+    .map((e) => e.outerHTML.slice(0, 120))"""
+
+
+@pytest.mark.parametrize("tab", ["Single-turn", "Multi-turn", "Compare"])
+def test_every_control_has_a_name(page: Page, app_url: str, tab: str) -> None:
+    open_app(page, app_url, tab)
+    open_every_panel(page)
+    expect(page.locator('#chat-input [data-testid="submit-button"]:visible[aria-label="Send"]')).to_have_count(
+        1 if tab == "Multi-turn" else 0
+    )
+    assert page.evaluate(UNNAMED_CONTROLS) == []
