@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
@@ -21,8 +22,9 @@ from typing import Any
 import httpx
 import writerai
 from writerai import AsyncWriter
+from writerai.types import ChatCompletion
 
-from components.retry import DEFAULT_RETRY, RetryPolicy
+from components.retry import DEFAULT_LIMITS, DEFAULT_RETRY, ReplyLimits, RetryPolicy
 from components.streaming import coalesce
 
 logger = logging.getLogger(__name__)
@@ -307,6 +309,26 @@ def fit_to_context(messages: list[dict[str, str]], max_tokens: int) -> tuple[lis
     return [*head, *middle, prompt], dropped
 
 
+UNREADABLE = (
+    "Writer's answer could not be read (it was not the JSON Writer's API sends). "
+    "The part that arrived is kept; try again."
+)
+EMPTY_STREAM = "Writer's reply ended at once, with no text and no finish_reason. Try again."
+NO_FINISH = "Writer's reply ended without a finish_reason, so it may be incomplete; the part that arrived is kept."
+
+
+class ReplyCutError(Exception):
+    """The reply was ended here (a deadline, its size, no proper end). ``message`` is for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnreadableAnswerError(Exception):
+    """Writer's answer is not what its API documents."""
+
+
 # Transient statuses, as the SDK retries them (_base_client.py `_should_retry`).
 _RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 
@@ -320,11 +342,14 @@ async def generate_reply(
     stream: bool,
     sampling: Sampling = Sampling(),
     retry: RetryPolicy = DEFAULT_RETRY,
+    limits: ReplyLimits = DEFAULT_LIMITS,
 ) -> AsyncIterator[ReplyUpdate]:
     """Yield the growing reply; the last update has ``done=True``. Non-streaming yields one text.
 
     Before any text has arrived, transient failures are retried with ``status`` updates
-    that say so; once text has arrived a failure ends the reply, keeping what came.
+    that say so; once text has arrived a failure ends the reply, keeping what came. The
+    reply ends at ``limits`` (time to the first text, whole time, size), and an answer that
+    is not what Writer's API documents ends it with a message too, its traceback logged.
     """
     request = request_params(messages, model=model, temperature=temperature, stream=stream, sampling=sampling)
     info = RunCard(model=model, temperature=temperature, stream=stream, request=request)
@@ -333,18 +358,26 @@ async def generate_reply(
     for attempt in range(1, retry.attempts + 1):
         try:
             # aclosing: a Stop closes this generator at its yield, and must reach the stream inside.
-            async with aclosing(_attempt(client, info, parts, started)) as texts:
+            async with aclosing(_attempt(client, info, parts, limits)) as texts:
                 async for text in texts:
                     yield ReplyUpdate(text, info)
+            break
+        except ReplyCutError as cut:
+            logger.warning("Writer reply cut: %s", cut.message)
+            info.error = cut.message
             break
         except (writerai.APIError, httpx.HTTPError) as exc:
             # Raw httpx errors come from inside a stream (a drop, a read timeout): the SDK does not wrap them.
             logger.warning("Writer request failed: %s (%s)", type(exc).__name__, getattr(exc, "status_code", "-"))
             delay = None if parts or attempt == retry.attempts else _retry_delay(exc, attempt, retry)
             if delay is None:
-                info.error = describe_error(exc, timeout=_read_timeout(client))
+                info.error = describe_error(exc, timeout=_read_timeout(client), secrets=(client.api_key,))
                 break
             reason = _short_reason(exc)
+        except Exception:  # invalid JSON in the stream, an HTML page for a body: anything the SDK chokes on
+            logger.exception("Writer's answer could not be read")
+            info.error = UNREADABLE
+            break
         status = f"{reason} Retrying in {delay:.1f} s (attempt {attempt + 1} of {retry.attempts})…"
         yield ReplyUpdate("", info, status=status)
         await asyncio.sleep(delay)
@@ -352,20 +385,44 @@ async def generate_reply(
     yield ReplyUpdate("".join(parts), info, done=True)
 
 
-async def _attempt(client: AsyncWriter, info: RunCard, parts: list[str], started: float) -> AsyncIterator[str]:
+async def _attempt(client: AsyncWriter, info: RunCard, parts: list[str], limits: ReplyLimits) -> AsyncIterator[str]:
     """One request: yield the growing text (streaming) or nothing (the text lands in ``parts``)."""
-    response = await client.chat.chat(**info.request)
-    if info.stream:
+
+    def time_left() -> float:
+        """Seconds until this reply's deadline: the first text's while none has come, then the whole reply's."""
+        deadline = limits.reply if info.first_token_s is not None or not info.stream else limits.first_token
+        return min(deadline, limits.reply) - (time.monotonic() - info.started)
+
+    try:
+        response = await asyncio.wait_for(client.chat.chat(**info.request), max(time_left(), 0))
+        if not info.stream:
+            _take_response(info, response, parts)
+            return
         # Closing both on exit (Stop, a closed tab) closes the upstream HTTP response.
-        async with response, aclosing(coalesce(_deltas(response, info, parts, started))) as texts:
+        pieces = _deltas(response, info, parts, limits.max_chars)
+        async with response, aclosing(coalesce(pieces, time_left=time_left)) as texts:
             async for text in texts:
                 yield text
-    else:
-        info.first_token_s = time.monotonic() - started
-        _take_metadata(info, response)
-        if response.choices:
-            info.finish_reason = response.choices[0].finish_reason
-            parts.append(response.choices[0].message.content or "")
+    except TimeoutError:
+        if info.first_token_s is None and info.stream:
+            msg = f"Writer sent no text within {limits.first_token:g} s; the request was closed. Try again."
+        else:
+            msg = f"The reply took longer than {limits.reply:g} s and was cut off; the part that arrived is kept."
+        raise ReplyCutError(msg) from None
+    if info.finish_reason is None:
+        raise ReplyCutError(NO_FINISH if parts else EMPTY_STREAM)
+
+
+def _take_response(info: RunCard, response: object, parts: list[str]) -> None:
+    """A whole (non-streamed) response's text and metadata; raises when it is not a chat completion."""
+    if not isinstance(response, ChatCompletion):
+        msg = f"a {type(response).__name__} instead of a chat completion"
+        raise UnreadableAnswerError(msg)  # e.g. an HTML page with status 200: the SDK returns its text
+    info.first_token_s = time.monotonic() - info.started
+    _take_metadata(info, response)
+    if response.choices:
+        info.finish_reason = response.choices[0].finish_reason
+        parts.append(response.choices[0].message.content or "")
 
 
 def _retry_delay(exc: BaseException, attempt: int, retry: RetryPolicy) -> float | None:
@@ -402,8 +459,9 @@ def _short_reason(exc: BaseException) -> str:
     return "Could not reach Writer."
 
 
-async def _deltas(chunks: AsyncIterator[Any], info: RunCard, parts: list[str], started: float) -> AsyncIterator[str]:
+async def _deltas(chunks: AsyncIterator[Any], info: RunCard, parts: list[str], max_chars: int) -> AsyncIterator[str]:
     """The text of each streamed chunk, noting metadata, usage and the first token's time on the way."""
+    size = 0
     async for chunk in chunks:
         _take_metadata(info, chunk)
         if not chunk.choices:  # the usage-only chunk that include_usage adds has no choices
@@ -413,19 +471,42 @@ async def _deltas(chunks: AsyncIterator[Any], info: RunCard, parts: list[str], s
         piece = choice.delta.content if choice.delta else None
         if piece:
             if info.first_token_s is None:
-                info.first_token_s = time.monotonic() - started
+                info.first_token_s = time.monotonic() - info.started
+            size += len(piece)
+            if size > max_chars:
+                msg = f"The reply passed {max_chars:,} characters and was cut off; the part that arrived is kept."
+                raise ReplyCutError(msg)
             parts.append(piece)
             yield piece
 
 
 def _take_metadata(info: RunCard, response: Any) -> None:
+    """Identity and usage from a response or chunk; values that cannot be right are left unknown."""
     info.response_id = info.response_id or response.id  # Writer gives each chunk a new id: keep the first
-    info.created = info.created or response.created
+    info.created = info.created or _plausible_time(response.created)
     info.model = response.model or info.model
     if response.usage:
-        info.prompt_tokens = response.usage.prompt_tokens
-        info.completion_tokens = response.usage.completion_tokens
-        info.total_tokens = response.usage.total_tokens
+        info.prompt_tokens = _count(response.usage.prompt_tokens)
+        info.completion_tokens = _count(response.usage.completion_tokens)
+        info.total_tokens = _count(response.usage.total_tokens)
+
+
+_EARLIEST_CREATED = 1_577_836_800  # 2020-01-01: before any Palmyra chat model
+_MAX_TOKENS_COUNTED = 10_000_000  # no request has ever used this many
+
+
+def _count(value: object) -> int | None:
+    """A token count, or None (unknown) when it is not a plausible one."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_TOKENS_COUNTED:
+        return value
+    return None
+
+
+def _plausible_time(created: object) -> int | None:
+    """``created`` (unix seconds) when it lies between 2020 and a day from now; else None (unknown)."""
+    if isinstance(created, int) and _EARLIEST_CREATED <= created <= time.time() + 86_400:
+        return created
+    return None
 
 
 _STATUS_ADVICE = {
@@ -443,8 +524,13 @@ _STATUS_ADVICE = {
 }
 
 
-def describe_error(exc: BaseException, timeout: float | None = None) -> str:
-    """A specific, actionable message for the user. Never the raw error body, never a secret."""
+def describe_error(exc: BaseException, timeout: float | None = None, secrets: Iterable[str | None] = ()) -> str:
+    """A specific, actionable message for the user. Never the raw error body, never a secret.
+
+    Writer's own description is quoted, with ``secrets`` (the keys in use) and anything
+    key-shaped taken out, and bounded: an upstream that echoes the Authorization header
+    must not show the key to the visitor.
+    """
     waited = f"{timeout:g} s" if timeout else "the time limit"
     if isinstance(exc, writerai.APITimeoutError):
         return f"Writer did not answer within {waited}. Try again, or try a shorter prompt."
@@ -454,7 +540,7 @@ def describe_error(exc: BaseException, timeout: float | None = None) -> str:
             "Check the network connection and WRITER_BASE_URL."
         )
     if isinstance(exc, writerai.APIStatusError):
-        status, detail = exc.status_code, _description(exc.body)
+        status, detail = exc.status_code, redact(_description(exc.body), secrets)
         if status == 200:  # an SSE `event: error` inside a started stream
             return f"Writer reported an error in the middle of the reply: {detail or 'no details given'}."
         if status == 429:
@@ -470,6 +556,21 @@ def describe_error(exc: BaseException, timeout: float | None = None) -> str:
     if isinstance(exc, httpx.HTTPError):
         return "The connection to Writer dropped in the middle of the reply. Try again."
     return "The request failed unexpectedly. Try again."
+
+
+MAX_QUOTED_CHARS = 300  # of Writer's error text: a sentence, not a page
+REDACTED = "[redacted]"
+# "Bearer <token>", and any long unbroken run of token characters (API keys, JWTs): no word is like that.
+_KEY_SHAPED = re.compile(r"(?i:bearer)\s+\S+|[A-Za-z0-9_\-.+/=]{32,}")
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` without the given secrets or anything key-shaped, and at most MAX_QUOTED_CHARS long."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    text = _KEY_SHAPED.sub(REDACTED, text)
+    return text if len(text) <= MAX_QUOTED_CHARS else text[: MAX_QUOTED_CHARS - 1] + "…"
 
 
 def _read_timeout(client: AsyncWriter) -> float | None:

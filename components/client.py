@@ -22,7 +22,7 @@ import writerai
 from writerai import AsyncWriter
 
 from components import standin
-from components.retry import DEFAULT_RETRY, RetryPolicy
+from components.retry import DEFAULT_LIMITS, DEFAULT_RETRY, ReplyLimits, RetryPolicy
 
 T = TypeVar("T", int, float)
 
@@ -50,6 +50,7 @@ class Settings:
     # Failing fast: the SDK's defaults (180 s read timeout, 7 silent retries) suit batch jobs, not a chat page.
     timeout: float = 30.0  # seconds without data from Writer before giving up
     retry: RetryPolicy = DEFAULT_RETRY
+    limits: ReplyLimits = DEFAULT_LIMITS  # every reply's deadlines and size
     # Spending the owner's key: on a public Space visitors bring their own unless the owner allows otherwise.
     visitor_key_required: bool = False
     rate_limit_per_minute: int = 20  # requests per session or IP; 0 turns the limit off
@@ -73,6 +74,11 @@ class Settings:
             model=get("WRITER_MODEL") or DEFAULT_MODEL,
             timeout=_number(get, "WRITER_TIMEOUT", cls.timeout, float),
             retry=RetryPolicy(attempts=1 + _number(get, "WRITER_MAX_RETRIES", RetryPolicy.attempts - 1, int)),
+            limits=ReplyLimits(
+                first_token=_number(get, "WRITER_FIRST_TOKEN_TIMEOUT", DEFAULT_LIMITS.first_token, float),
+                reply=_number(get, "WRITER_REPLY_TIMEOUT", DEFAULT_LIMITS.reply, float),
+                max_chars=_number(get, "WRITER_MAX_REPLY_CHARS", DEFAULT_LIMITS.max_chars, int),
+            ),
             visitor_key_required=_choice(get, "VISITOR_KEY", {"required": True, "optional": False}, on_spaces),
             rate_limit_per_minute=_number(get, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, int),
             rate_limit_by_ip=_choice(get, "RATE_LIMIT_BY", {"ip": True, "session": False}, on_spaces),

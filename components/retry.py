@@ -20,3 +20,19 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class ReplyLimits:
+    """How long and how large one reply may be, retries included: a trickling or endless upstream ends.
+
+    Without them a server that sends a byte a second never hits the read timeout (each byte
+    resets it), and one that never sends ``[DONE]`` streams for as long as it likes.
+    """
+
+    first_token: float = 30.0  # seconds from the request to the first text (streamed)
+    reply: float = 180.0  # seconds for the whole reply: Palmyra's 8,192 tokens at ~50 a second, with room
+    max_chars: int = 100_000  # ~25,000 tokens: three times what max_tokens allows
+
+
+DEFAULT_LIMITS = ReplyLimits()

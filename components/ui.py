@@ -271,6 +271,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             stream=stream,
             sampling=plan.sampling,
             retry=settings.retry,
+            limits=settings.limits,
         )
 
     async def replies(plan: Plan, non_streaming: object) -> AsyncIterator[ReplyUpdate]:
