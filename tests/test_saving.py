@@ -36,7 +36,7 @@ def test_an_imported_conversation_continues_in_a_new_session(app_url: str, stand
     chat(first, "Tell me more")
     json_path, markdown_path, status = export(first)
     one, two = (r.body for r in standin.chat_requests())
-    assert status == "Exported 4 messages."
+    assert status == "The downloads hold 2 turns: 2 messages from you, 2 replies."  # cards are no turns
 
     document = json.loads(json_path.read_text())
     assert document["format"] == FORMAT and document["model"] == "palmyra-x4" and document["system"] == SYSTEM
@@ -61,7 +61,10 @@ def test_an_imported_conversation_continues_in_a_new_session(app_url: str, stand
     second = Client(app_url, verbose=False)  # another visitor, or the same one tomorrow
     restored = load(second, json_path)
     assert restored[1:-1] == (SYSTEM, "palmyra-x4", 0.4, False, "0.9", "", "")  # the settings came back
-    assert restored[-1] == "Imported 6 messages. The next message continues this conversation."
+    assert (
+        restored[-1]
+        == "Imported 2 turns: 2 messages from you, 2 replies. The next message continues this conversation."
+    )
     chat(second, "And the slowest?")
     assert standin.chat_requests()[-1].body["messages"] == [
         {"role": "system", "content": SYSTEM},

@@ -56,7 +56,7 @@ def test_another_browser_does_not_see_them(page: Page, browser: Browser, app_url
 def download(page: Page, selector: str, folder: Path) -> Path:
     with page.expect_download() as event:
         page.locator(selector).click()
-    target = folder / event.value.suggested_filename
+    target = folder / f"{len(list(folder.iterdir()))}-{event.value.suggested_filename}"  # two in one second differ
     event.value.save_as(target)
     return target
 
@@ -66,8 +66,7 @@ def test_the_downloads_hold_the_conversation(page: Page, app_url: str, standin: 
     one = send(page, standin, "What's the fastest bird?")
     two = send(page, standin, "Tell me more")
     page.get_by_text("Save and load").click()
-    page.locator("#export").click()
-    expect(page.locator("#save-load-status")).to_contain_text("Exported 4 messages")
+    expect(page.locator("#export-summary")).to_have_text("The downloads hold 2 turns: 2 messages from you, 2 replies.")
     exported = json.loads(download(page, "#export-json", tmp_path).read_text())
     shown = bot_messages(page)
     assert [m["content"] for m in exported["messages"]] == [
@@ -93,7 +92,7 @@ def test_import_in_the_page_and_a_bad_file_changes_nothing(
     open_app(page, app_url, "Multi-turn")
     first = send(page, standin, "an exchange to export")
     page.get_by_text("Save and load").click()
-    page.locator("#export").click()
+    expect(page.locator("#export-summary")).to_contain_text("1 turn")
     good = download(page, "#export-json", tmp_path)
     page.locator("#new-chat").click()
     expect(page.locator(REPLY)).to_have_count(0)
@@ -105,7 +104,7 @@ def test_import_in_the_page_and_a_bad_file_changes_nothing(
     expect(page.locator(REPLY)).to_have_count(0)
 
     upload(page, good)
-    expect(page.locator("#save-load-status")).to_contain_text("Imported 3 messages")
+    expect(page.locator("#save-load-status")).to_contain_text("Imported 1 turn: 1 message from you, 1 reply")
     expect(page.locator(REPLY).last).to_have_text(reply_text(first))
     after = send(page, standin, "continue it")
     assert [m["content"] for m in after["messages"][1:]] == ["an exchange to export", reply_text(first), "continue it"]
@@ -124,7 +123,49 @@ def test_an_imported_file_with_html_executes_nothing(page: Page, app_url: str, t
     open_app(page, app_url, "Multi-turn")
     page.get_by_text("Save and load").click()
     upload(page, path)
-    expect(page.locator("#save-load-status")).to_contain_text("Imported 2 messages")
+    expect(page.locator("#save-load-status")).to_contain_text("Imported 1 turn: 1 message from you, 1 reply")
     expect(page.locator(f"{REPLY} strong")).to_have_text("bold")  # Markdown renders...
     assert page.evaluate("window.__xss") is None  # ...and nothing runs
     assert page.locator("#chatbot [onerror], #chatbot script").count() == 0
+
+
+ENTRIES = f"{SAVED} tbody tr"  # one row a saved chat
+
+
+def test_one_click_downloads_the_conversation_shown_after_new_chat_and_import(
+    page: Page, app_url: str, standin: StandIn, tmp_path: Path
+) -> None:
+    open_app(page, app_url, "Multi-turn")
+    page.get_by_text("Save and load").click()
+    expect(page.locator("#export-json")).to_be_disabled()  # nothing to download yet
+    send(page, standin, "What's the fastest bird?")
+    send(page, standin, "Tell me more")
+    summary = "The downloads hold 2 turns: 2 messages from you, 2 replies."
+    expect(page.locator("#export-summary")).to_have_text(summary)
+    first = download(page, "#export-json", tmp_path)
+    assert [m["content"] for m in json.loads(first.read_text())["messages"]][::2] == [
+        "What's the fastest bird?",
+        "Tell me more",
+    ]
+
+    page.locator("#new-chat").click()
+    expect(page.locator("#export-json")).to_be_disabled()  # not the old conversation's file
+    expect(page.locator("#export-md")).to_be_disabled()
+    send(page, standin, "a new chat")
+    expect(page.locator("#export-summary")).to_have_text("The downloads hold 1 turn: 1 message from you, 1 reply.")
+    fresh = json.loads(download(page, "#export-json", tmp_path).read_text())
+    assert [m["content"] for m in fresh["messages"]][::2] == ["a new chat"]
+    assert "## User\n\na new chat" in download(page, "#export-md", tmp_path).read_text()
+
+    upload(page, first)
+    imported = "Imported 2 turns: 2 messages from you, 2 replies."
+    expect(page.locator("#save-load-status")).to_contain_text(imported)  # the same count as when exported
+    expect(page.locator("#export-summary")).to_have_text(summary)
+    again = json.loads(download(page, "#export-json", tmp_path).read_text())
+    assert again["messages"] == json.loads(first.read_text())["messages"]
+
+    page.locator(ENTRIES).filter(has_text="a new chat").click()  # back to a saved chat: its file at once
+    expect(page.locator(REPLY)).to_have_count(1)
+    expect(page.locator("#export-summary")).to_have_text("The downloads hold 1 turn: 1 message from you, 1 reply.")
+    picked = json.loads(download(page, "#export-json", tmp_path).read_text())
+    assert [m["content"] for m in picked["messages"]][::2] == ["a new chat"]
