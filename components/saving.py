@@ -19,7 +19,7 @@ from typing import Any
 
 import gradio as gr
 
-from components import chat, transcript
+from components import chat, saved_chats, transcript
 from components.transcript import ChatSettings, Transcript, TranscriptError
 from components.widgets import Controls
 
@@ -113,7 +113,7 @@ def downloads(
     return *(gr.DownloadButton(value=path, interactive=path is not None) for path in paths), note
 
 
-def _saved_downloads(index: int | None, saved: list[list[dict[str, Any]]] | None, *settings: Any) -> tuple:
+def _saved_downloads(index: int | None, saved: list[saved_chats.Conversation] | None, *settings: Any) -> tuple:
     """The downloads of the saved chat just picked in the side panel (read from the list: the chat is still loading)."""
     chosen = saved[index] if saved and index is not None and 0 <= index < len(saved) else []
     return downloads(chosen, *settings)
@@ -149,21 +149,14 @@ def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models
             )
         summary = gr.Markdown(NOTHING_TO_EXPORT, elem_classes="reply-info", elem_id="export-summary")
         status = gr.Markdown(elem_classes="reply-info", elem_id="save-load-status")
-    download_outputs = [json_download, markdown_download, summary]
-    _keep_downloads_current(chat_interface, settings_inputs, download_outputs)
+    _keep_downloads_current(chat_interface, settings_inputs, [json_download, markdown_download, summary])
     import_outputs = [chat_interface.chatbot, chat_interface.chatbot_state, chat_interface.conversation_id]
-    import_outputs += [*settings_inputs, status]
+    import_outputs += [chat_interface.saved_conversations, *settings_inputs, status]
     import_button.upload(
         _importer(known_models, skipped=len(import_outputs) - 1),
-        inputs=[import_button],
+        inputs=[import_button, chat_interface.saved_conversations],
         outputs=import_outputs,
         api_name="import_conversation",
-    ).success(  # an import need not change a setting, nor (yet) the saved list
-        downloads,
-        inputs=[chat_interface.chatbot_state, *settings_inputs],
-        outputs=download_outputs,
-        api_visibility="private",
-        show_progress="hidden",
     )
 
 
@@ -174,7 +167,7 @@ def _keep_downloads_current(
 
     A ``gr.State``'s change event fires only after queued events, and ChatInterface updates its
     history without the queue, so these listen to what the user sees change instead: the saved
-    list (after every reply, undo, edit and clear), New chat, and picking a saved chat.
+    list (after every reply, undo, edit, clear and import), New chat, and picking a saved chat.
     """
     quiet: dict[str, Any] = {"outputs": outputs, "show_progress": "hidden", "trigger_mode": "always_last"}
     gr.on(
@@ -196,7 +189,7 @@ def _keep_downloads_current(
 def _importer(known_models: Callable[[], list[str]], *, skipped: int) -> Callable[..., tuple[Any, ...]]:
     """The import handler: the file's conversation and settings, or (``skipped`` outputs unchanged) a reason."""
 
-    def load(path: str | None) -> tuple[Any, ...]:
+    def load(path: str | None, saved: list[saved_chats.Conversation] | None = None) -> tuple[Any, ...]:
         try:
             conversation = read_import(path, known_models())
         except (TranscriptError, OSError) as problem:
@@ -205,10 +198,12 @@ def _importer(known_models: Callable[[], list[str]], *, skipped: int) -> Callabl
             return (*(gr.skip(),) * skipped, f"⚠️ **Nothing imported:** {message} The conversation is as it was.")
         chosen = conversation.settings
         messages = conversation.messages
+        index, saved = saved_chats.keep(saved, None, messages, imported=True)  # a new entry, marked as imported
         return (
             messages,  # the chat shows it...
             messages,  # ...and the next turn sends it (ChatInterface keeps the two apart)
-            None,  # a new entry in the browser's saved conversations, not over the one that was open
+            index,  # the next turn saves over the imported entry, not over the chat that was open
+            saved,
             conversation.system,
             chosen.model,
             chosen.temperature,
