@@ -7,7 +7,6 @@ before anything changes: a bad file leaves the conversation and the settings as 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -20,11 +19,12 @@ from typing import Any
 
 import gradio as gr
 
-from components import chat, transcript
+from components import chat, saved_chats, transcript
 from components.transcript import ChatSettings, Transcript, TranscriptError
 from components.widgets import Controls
 
 EXPORT_MAX_AGE = 3600  # seconds an export file is kept for its download (Blocks' delete_cache)
+NOTHING_TO_EXPORT = "Nothing to download yet: the conversation is empty."
 
 
 _scratch = tempfile.TemporaryDirectory(prefix="palmyra-exports-")  # removed when the process exits
@@ -93,56 +93,117 @@ def _as_text(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+def downloads(
+    history: list[dict[str, Any]] | None,
+    system: str,
+    model: str,
+    temperature: float,
+    non_streaming: bool,
+    top_p: str = "",  # defaults make them optional for API callers; text as the page sends it
+    max_tokens: str = "",
+    stop: str = "",
+) -> tuple[Any, Any, str]:
+    """Both download buttons with fresh files of this conversation (disabled when it is empty), and what they hold."""
+    count = transcript.count_turns(history or [])
+    if count.yours or count.replies:
+        paths = export_files(history, system, model, temperature, non_streaming, top_p, max_tokens, stop)
+        note = f"The downloads hold {count}."
+    else:
+        paths, note = (None, None), NOTHING_TO_EXPORT
+    return *(gr.DownloadButton(value=path, interactive=path is not None) for path in paths), note
+
+
+def _saved_downloads(index: int | None, saved: list[saved_chats.Conversation] | None, *settings: Any) -> tuple:
+    """The downloads of the saved chat just picked in the side panel (read from the list: the chat is still loading)."""
+    chosen = saved[index] if saved and index is not None and 0 <= index < len(saved) else []
+    return downloads(chosen, *settings)
+
+
+def _emptied_downloads(*settings: Any) -> tuple:
+    return downloads([], *settings)
+
+
 def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models: Callable[[], list[str]]) -> None:
-    """The panel, under the chat; its events read and write the chat's history and the tab's settings."""
+    """The panel, under the chat; its events read and write the chat's history and the tab's settings.
+
+    A download button downloads the file it already holds when clicked (a click event's answer
+    comes too late), so both files are remade whenever the conversation or a setting changes.
+    """
     settings_inputs = [controls.system, controls.model, controls.temperature, controls.non_streaming]
     settings_inputs += [controls.top_p, controls.max_tokens, controls.stop]
     with gr.Accordion("Save and load", open=False, elem_id="save-load"):
         gr.Markdown(
-            "Export this conversation with its system message, settings and run cards, as JSON (to import "
+            "Download this conversation with its system message, settings and run cards, as JSON (to import "
             "later) or Markdown (to read and share). Importing a JSON export replaces the conversation.",
             elem_classes="reply-info",
         )
         with gr.Row():
-            export_button = gr.Button("Export", elem_id="export")
-            json_download = gr.DownloadButton("Download JSON", visible=False, elem_id="export-json")
-            markdown_download = gr.DownloadButton("Download Markdown", visible=False, elem_id="export-md")
-            import_button = gr.UploadButton("Import JSON", file_types=[".json"], elem_id="import")
+            json_download = gr.DownloadButton(
+                "Download JSON", variant="primary", interactive=False, size="md", elem_id="export-json"
+            )
+            markdown_download = gr.DownloadButton(
+                "Download Markdown", interactive=False, size="md", elem_id="export-md"
+            )
+            import_button = gr.UploadButton(
+                "Import JSON", file_types=[".json"], variant="secondary", size="md", elem_id="import"
+            )
+        summary = gr.Markdown(NOTHING_TO_EXPORT, elem_classes="reply-info", elem_id="export-summary")
         status = gr.Markdown(elem_classes="reply-info", elem_id="save-load-status")
+    _keep_downloads_current(chat_interface, settings_inputs, [json_download, markdown_download, summary])
+    import_outputs = [chat_interface.chatbot, chat_interface.chatbot_state, chat_interface.conversation_id]
+    import_outputs += [chat_interface.saved_conversations, *settings_inputs, status]
+    import_button.upload(
+        _importer(known_models, skipped=len(import_outputs) - 1),
+        inputs=[import_button, chat_interface.saved_conversations],
+        outputs=import_outputs,
+        api_name="import_conversation",
+    )
 
-    def export(
-        history: list[dict[str, Any]] | None,
-        system: str,
-        model: str,
-        temperature: float,
-        non_streaming: bool,
-        top_p: str = "",  # defaults make them optional for API callers; text as the page sends it
-        max_tokens: str = "",
-        stop: str = "",
-    ) -> tuple[Any, Any, str]:
-        settings = (system, model, temperature, non_streaming, top_p, max_tokens, stop)
-        json_path, markdown_path = export_files(history, *settings)
-        count = len(json.loads(Path(json_path).read_text(encoding="utf-8"))["messages"])
-        return (
-            gr.DownloadButton(value=json_path, visible=True),
-            gr.DownloadButton(value=markdown_path, visible=True),
-            f"Exported {count} messages.",
-        )
 
-    def load(path: str | None) -> tuple[Any, ...]:
+def _keep_downloads_current(
+    chat_interface: gr.ChatInterface, settings_inputs: list[gr.components.Component], outputs: list[Any]
+) -> None:
+    """Remake the downloads on every change of the conversation or of a setting.
+
+    A ``gr.State``'s change event fires only after queued events, and ChatInterface updates its
+    history without the queue, so these listen to what the user sees change instead: the saved
+    list (after every reply, undo, edit, clear and import), New chat, and picking a saved chat.
+    """
+    quiet: dict[str, Any] = {"outputs": outputs, "show_progress": "hidden", "trigger_mode": "always_last"}
+    gr.on(
+        [chat_interface.saved_conversations.change, *(box.change for box in settings_inputs)],
+        downloads,
+        inputs=[chat_interface.chatbot_state, *settings_inputs],
+        api_name="export_conversation",
+        **quiet,
+    )
+    chat_interface.new_chat_button.click(_emptied_downloads, settings_inputs, api_visibility="private", **quiet)
+    chat_interface.chat_history_dataset.click(
+        _saved_downloads,
+        [chat_interface.chat_history_dataset, chat_interface.saved_conversations, *settings_inputs],
+        api_visibility="private",
+        **quiet,
+    )
+
+
+def _importer(known_models: Callable[[], list[str]], *, skipped: int) -> Callable[..., tuple[Any, ...]]:
+    """The import handler: the file's conversation and settings, or (``skipped`` outputs unchanged) a reason."""
+
+    def load(path: str | None, saved: list[saved_chats.Conversation] | None = None) -> tuple[Any, ...]:
         try:
             conversation = read_import(path, known_models())
         except (TranscriptError, OSError) as problem:
             message = str(problem) if isinstance(problem, TranscriptError) else "The file could not be read."
             gr.Warning(message, title="Nothing imported")
-            unchanged = (gr.skip(),) * (3 + len(settings_inputs))
-            return (*unchanged, f"⚠️ **Nothing imported:** {message} The conversation is as it was.")
+            return (*(gr.skip(),) * skipped, f"⚠️ **Nothing imported:** {message} The conversation is as it was.")
         chosen = conversation.settings
         messages = conversation.messages
+        index, saved = saved_chats.keep(saved, None, messages, imported=True)  # a new entry, marked as imported
         return (
             messages,  # the chat shows it...
             messages,  # ...and the next turn sends it (ChatInterface keeps the two apart)
-            None,  # a new entry in the browser's saved conversations, not over the one that was open
+            index,  # the next turn saves over the imported entry, not over the chat that was open
+            saved,
             conversation.system,
             chosen.model,
             chosen.temperature,
@@ -150,24 +211,7 @@ def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models
             _as_text(chosen.top_p),  # the parameter boxes hold text ("" for unset)
             _as_text(chosen.max_tokens),
             "\n".join(chosen.stop),
-            f"Imported {len(messages)} messages. The next message continues this conversation.",
+            f"Imported {transcript.count_turns(messages)}. The next message continues this conversation.",
         )
 
-    export_button.click(
-        export,
-        inputs=[chat_interface.chatbot_state, *settings_inputs],
-        outputs=[json_download, markdown_download, status],
-        api_name="export_conversation",
-    )
-    import_button.upload(
-        load,
-        inputs=[import_button],
-        outputs=[
-            chat_interface.chatbot,
-            chat_interface.chatbot_state,
-            chat_interface.conversation_id,
-            *settings_inputs,
-            status,
-        ],
-        api_name="import_conversation",
-    )
+    return load

@@ -51,6 +51,37 @@ class Transcript:
     messages: list[dict[str, Any]] = field(default_factory=list)  # in the chat's own shape
 
 
+@dataclass(frozen=True)
+class TurnCount:
+    """What a conversation holds, counted the same way on export and on import: notices and run cards are not turns."""
+
+    yours: int  # messages from the user; each starts a turn
+    replies: int  # the model's replies; one shown as several bubbles counts once
+
+    def __str__(self) -> str:
+        turns, yours = _count(self.yours, "turn", "turns"), _count(self.yours, "message", "messages")
+        return f"{turns}: {yours} from you, {_count(self.replies, 'reply', 'replies')}"
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def count_turns(messages: Iterable[Mapping[str, Any]]) -> TurnCount:
+    """The turns of a conversation in the chat's shape (either content shape)."""
+    yours = replies = 0
+    previous_role = None
+    for record in _to_records(messages):
+        if "notice" in record:
+            continue
+        if record["role"] == "user":
+            yours += 1
+        elif previous_role != "assistant":
+            replies += 1
+        previous_role = record["role"]
+    return TurnCount(yours, replies)
+
+
 def to_json(transcript: Transcript, *, exported_at: datetime | None = None) -> str:
     """The conversation as ``palmyra-chat/1`` JSON."""
     settings = transcript.settings

@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 from writerai import AsyncWriter
 
-from components import chat, client, compare_tab, saving, snippets, widgets
+from components import chat, client, compare_tab, saved_chats, saving, snippets, widgets
 from components.cards import card_message, format_card
 from components.chat import InvalidRequestError, ReplyUpdate, Sampling
 from components.compare import Cell, fan_out
@@ -467,7 +467,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             chat_sent = gr.Code(language="json", show_label=False, elem_id="chat-sent", render=False)
             chat_code = widgets.make_code_boxes("multi")
             with gr.Column(scale=3, min_width=320, elem_id="chat-column"):
-                conversation = gr.ChatInterface(
+                conversation = saved_chats.SavedChatsInterface(
                     multi_turn,
                     chatbot=gr.Chatbot(
                         height=CHAT_HEIGHT,

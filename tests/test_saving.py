@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
+from components.saved_chats import entry_label
 from components.standin import StandIn, reply_text
 from components.transcript import FORMAT, MAX_IMPORT_MESSAGES
 from tests.conftest import SYSTEM
@@ -36,7 +37,7 @@ def test_an_imported_conversation_continues_in_a_new_session(app_url: str, stand
     chat(first, "Tell me more")
     json_path, markdown_path, status = export(first)
     one, two = (r.body for r in standin.chat_requests())
-    assert status == "Exported 4 messages."
+    assert status == "The downloads hold 2 turns: 2 messages from you, 2 replies."  # cards are no turns
 
     document = json.loads(json_path.read_text())
     assert document["format"] == FORMAT and document["model"] == "palmyra-x4" and document["system"] == SYSTEM
@@ -60,8 +61,14 @@ def test_an_imported_conversation_continues_in_a_new_session(app_url: str, stand
 
     second = Client(app_url, verbose=False)  # another visitor, or the same one tomorrow
     restored = load(second, json_path)
-    assert restored[1:-1] == (SYSTEM, "palmyra-x4", 0.4, False, "0.9", "", "")  # the settings came back
-    assert restored[-1] == "Imported 6 messages. The next message continues this conversation."
+    saved, *settings = restored[1:-1]
+    assert settings == [SYSTEM, "palmyra-x4", 0.4, False, "0.9", "", ""]  # the settings came back
+    assert entry_label(saved[0]).startswith("What's the fastest… · 2 turns · ")
+    assert entry_label(saved[0]).endswith(" UTC · imported")  # a new saved chat, marked as imported
+    assert (
+        restored[-1]
+        == "Imported 2 turns: 2 messages from you, 2 replies. The next message continues this conversation."
+    )
     chat(second, "And the slowest?")
     assert standin.chat_requests()[-1].body["messages"] == [
         {"role": "system", "content": SYSTEM},

@@ -18,6 +18,8 @@ from components.transcript import (
     ChatSettings,
     Transcript,
     TranscriptError,
+    TurnCount,
+    count_turns,
     from_json,
     to_json,
     to_markdown,
@@ -229,3 +231,17 @@ def test_html_and_script_in_messages_are_kept_as_plain_text() -> None:
     hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
     restored = from_json(encode(valid(messages=[{"role": "user", "content": hostile}])), known_models=KNOWN)
     assert restored.messages == [{"role": "user", "content": hostile}]
+
+
+def test_turns_count_your_messages_and_the_replies_not_notices_or_cards() -> None:
+    assert str(count_turns(conversation().messages)) == "2 turns: 2 messages from you, 1 reply"  # one failed
+    split_reply = [{"role": "user", "content": "hi"}, *({"role": "assistant", "content": part} for part in "ab")]
+    assert count_turns(split_reply) == TurnCount(1, 1)  # a reply in two bubbles is one reply
+    assert str(count_turns([])) == "0 turns: 0 messages from you, 0 replies"
+
+
+def test_export_and_import_count_the_same_turns() -> None:
+    exported = conversation()
+    imported = from_json(to_json(exported).encode(), known_models=KNOWN)
+    assert len(imported.messages) == len(exported.messages)  # the card came back as a message of its own...
+    assert count_turns(imported.messages) == count_turns(exported.messages)  # ...and is counted as no turn
