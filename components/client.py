@@ -54,7 +54,9 @@ class Settings:
     # Spending the owner's key: on a public Space visitors bring their own unless the owner allows otherwise.
     visitor_key_required: bool = False
     rate_limit_per_minute: int = 20  # requests per session or IP; 0 turns the limit off
-    rate_limit_by_ip: bool = False  # behind a public link sessions are cheap to make; IPs are not
+    # The rate limit counts per visitor address, never per session (a new session costs nothing). Behind
+    # proxies, the address is the one the last trusted proxy added to X-Forwarded-For: this many hops.
+    trusted_proxy_hops: int = 0
     context_tokens: int = 24_000  # history is trimmed to fit; Writer's default limit is 25,000 tokens/minute
     # Conversations saved in visitors' browsers are readable only with the key they were saved with.
     # None: a new key each start, so a restart hides them; a fixed one keeps them across restarts.
@@ -81,7 +83,7 @@ class Settings:
             ),
             visitor_key_required=_choice(get, "VISITOR_KEY", {"required": True, "optional": False}, on_spaces),
             rate_limit_per_minute=_number(get, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, int),
-            rate_limit_by_ip=_choice(get, "RATE_LIMIT_BY", {"ip": True, "session": False}, on_spaces),
+            trusted_proxy_hops=_number(get, "TRUSTED_PROXY_HOPS", 1 if on_spaces else 0, int),
             context_tokens=_number(get, "WRITER_CONTEXT_TOKENS", cls.context_tokens, int),
             history_key=get("CHAT_HISTORY_KEY"),
         )

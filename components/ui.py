@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -148,15 +149,23 @@ class Plan:
     trimmed: int  # how many old messages were left out to fit the context budget
 
 
-def _visitor_id(request: gr.Request | None, *, by_ip: bool) -> str:
-    """Whom the rate limit counts: the Gradio session, or the client's address behind a proxy."""
+def visitor_address(request: gr.Request | None, trusted_hops: int) -> str:
+    """Whom the rate limit counts: the client's address, as the nearest trusted proxy saw it.
+
+    With no trusted proxy it is the peer's address, whatever X-Forwarded-For claims. With N,
+    it is the N-th entry from the end of X-Forwarded-For: each proxy appends the address it
+    was reached from, so entries before that are the client's own word and can be forged.
+    """
     if request is None:
         return "anonymous"
-    if by_ip:
-        # Hugging Face's proxy puts the visitor's address first in X-Forwarded-For.
-        forwarded = (request.headers.get("x-forwarded-for") or "").split(",")[0].strip()
-        return forwarded or (request.client.host if request.client else "unknown")
-    return request.session_hash or "anonymous"
+    peer = request.client.host if request.client else "unknown"
+    if trusted_hops <= 0:
+        return peer
+    forwarded = [entry.strip() for entry in (request.headers.get("x-forwarded-for") or "").split(",")]
+    forwarded = [entry for entry in forwarded if entry]
+    if not forwarded:
+        return peer
+    return forwarded[-trusted_hops] if len(forwarded) >= trusted_hops else forwarded[0]
 
 
 def _notice(title: str, text: str) -> dict[str, Any]:
@@ -208,6 +217,10 @@ def _messages_json(messages: list[dict[str, str]]) -> str:
 
 def build_demo(settings: client.Settings) -> gr.Blocks:
     """The whole app for these settings. Nothing here touches the network until a visitor acts."""
+    # Uvicorn (Gradio's server) would otherwise replace the peer address with X-Forwarded-For's last entry
+    # for connections from 127.0.0.1, and a share link's tunnel connects from there: anyone could then
+    # forge their address. visitor_address() reads the header itself, as far as TRUSTED_PROXY_HOPS says.
+    os.environ["FORWARDED_ALLOW_IPS"] = ""
     model_choices = list(dict.fromkeys([settings.model, *client.FALLBACK_MODELS]))
     listed_models: list[str] = []  # filled from GET /v1/models on the first page load
 
@@ -223,6 +236,17 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
     limiter = RateLimiter(settings.rate_limit_per_minute)
     runs = InFlight()  # what each visitor's tabs are generating, so that Stop can say what it stopped
 
+    def charge(request: gr.Request | None, count: int = 1) -> None:
+        """Count ``count`` requests against the visitor's rate limit; raises InvalidRequestError past it."""
+        wait = limiter.acquire(visitor_address(request, settings.trusted_proxy_hops), count)
+        if wait is not None:
+            asked = f" ({count} asked for at once)" if count > 1 else ""
+            msg = (
+                f"Too many requests: this app allows {settings.rate_limit_per_minute} a minute per visitor{asked}. "
+                f"Try again in {math.ceil(wait)} s."
+            )
+            raise InvalidRequestError(msg)
+
     def prepare(
         history: list[dict[str, Any]],
         prompt: object,
@@ -236,7 +260,11 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         extra_models: Sequence[object] = (),  # the compare tab's second model
         count: int = 1,  # requests this plan will make (the compare tab makes several at once)
     ) -> Plan:
-        """Check everything before anything is sent; raises InvalidRequestError with a message for the user."""
+        """Check everything before anything is sent; raises InvalidRequestError with a message for the user.
+
+        The rate limit comes first: a refused request counts too, or refusals would cost nothing.
+        """
+        charge(request, count)
         known_models = [*model_choices, *listed_models]
         checked_temperature = chat.check_parameters(temperature, model, known_models)
         for other in extra_models:
@@ -246,15 +274,6 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         visitor_key = own_key.strip() if isinstance(own_key, str) and own_key.strip() else None
         if settings.visitor_key_required and not visitor_key:
             raise InvalidRequestError(VISITOR_KEY_REQUIRED)
-        wait = limiter.acquire(_visitor_id(request, by_ip=settings.rate_limit_by_ip), count)
-        if wait is not None:
-            per = "address" if settings.rate_limit_by_ip else "session"
-            asked = f" ({count} asked for at once)" if count > 1 else ""
-            msg = (
-                f"Too many requests: this app allows {settings.rate_limit_per_minute} a minute per {per}{asked}. "
-                f"Try again in {math.ceil(wait)} s."
-            )
-            raise InvalidRequestError(msg)
         messages = chat.build_messages(history, checked_prompt, str(system))
         messages, trimmed = chat.fit_to_context(messages, settings.context_tokens)
         return Plan(messages, checked_temperature, str(model), checked_sampling, visitor_key, trimmed)

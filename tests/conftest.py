@@ -97,7 +97,8 @@ def launch(settings: Settings, **overrides: Any) -> tuple[gr.Blocks, str]:
 @pytest.fixture(scope="session")
 def app_url(standin_server: StandIn) -> Iterator[str]:
     """The app, served once per session, talking to the stand-in with a key."""
-    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin_server.url))
+    # No rate limit: it counts per address, and every test comes from 127.0.0.1 (its own tests launch apps).
+    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin_server.url, rate_limit_per_minute=0))
     yield url
     demo.close()
 

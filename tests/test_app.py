@@ -201,7 +201,7 @@ def test_stop_closes_the_upstream_stream(app: Client, standin: StandIn, api_name
 
 
 def test_offline_mode_answers_without_a_key_and_says_so() -> None:
-    demo, url = launch(Settings(api_key=None))
+    demo, url = launch(Settings(api_key=None, rate_limit_per_minute=0))
     try:
         client = Client(url, verbose=False)
         reply = client.predict("hello offline", 0.4, False, "palmyra-x5", SYSTEM, api_name="/single_turn")[0]

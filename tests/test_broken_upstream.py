@@ -104,7 +104,9 @@ def test_an_error_that_echoes_the_key_never_shows_it(broken: BrokenUpstream, cap
 
 @pytest.fixture(scope="module")
 def broken_app(broken: BrokenUpstream) -> Iterator[str]:
-    settings = Settings(api_key=TEST_KEY, base_url=broken.url, limits=FAST, retry=RetryPolicy(attempts=1))
+    settings = Settings(
+        api_key=TEST_KEY, base_url=broken.url, limits=FAST, retry=RetryPolicy(attempts=1), rate_limit_per_minute=0
+    )
     demo, url = launch(settings)
     yield url
     demo.close()

@@ -140,7 +140,7 @@ def test_the_rate_limit_counts_every_cell(standin: StandIn) -> None:
     try:
         app = Client(url, verbose=False)
         refused = compare(app, "0, 0.4, 0.8", second_model="palmyra-x4")
-        assert "allows 4 a minute per session (6 asked for at once)" in refused[0]
+        assert "allows 4 a minute per visitor (6 asked for at once)" in refused[0]
         assert standin.chat_requests() == []
         assert compare(app, "0, 0.4, 0.8")[0] == "3 of 3 replies complete."
     finally:

@@ -102,7 +102,9 @@ def test_nan_temperature_sent_raw_is_refused(app_url: str, standin: StandIn, tab
 @pytest.fixture(scope="module")
 def small_context_url(standin_server: StandIn) -> Iterator[str]:
     """The app with a tiny context budget, so that a few turns overflow it."""
-    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin_server.url, context_tokens=120))
+    demo, url = launch(
+        Settings(api_key=TEST_KEY, base_url=standin_server.url, context_tokens=120, rate_limit_per_minute=0)
+    )
     yield url
     demo.close()
 

@@ -80,7 +80,9 @@ def test_a_wrong_visitor_key_gets_the_key_advice(app_url: str, standin: StandIn)
 @pytest.fixture(scope="module")
 def byok_url(standin_server: StandIn) -> Iterator[str]:
     """A public deployment's policy: visitors must bring their own key."""
-    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin_server.url, visitor_key_required=True))
+    demo, url = launch(
+        Settings(api_key=TEST_KEY, base_url=standin_server.url, visitor_key_required=True, rate_limit_per_minute=0)
+    )
     yield url
     demo.close()
 
@@ -95,13 +97,13 @@ def test_when_visitors_must_bring_a_key_the_owners_is_never_spent(byok_url: str,
     assert [r.headers["authorization"] for r in standin.chat_requests()] == [f"Bearer {VISITOR_KEY}"]
 
 
-def test_spaces_default_to_visitor_keys_and_per_ip_limits() -> None:
+def test_spaces_default_to_visitor_keys_and_one_trusted_proxy() -> None:
     on_spaces = Settings.from_env({"SPACE_ID": "someone/palmyra-chat", "WRITER_API_KEY": "k"})
-    assert on_spaces.visitor_key_required and on_spaces.rate_limit_by_ip
-    shared = Settings.from_env({"SPACE_ID": "x", "VISITOR_KEY": "optional", "RATE_LIMIT_BY": "session"})
-    assert not shared.visitor_key_required and not shared.rate_limit_by_ip
+    assert on_spaces.visitor_key_required and on_spaces.trusted_proxy_hops == 1
+    shared = Settings.from_env({"SPACE_ID": "x", "VISITOR_KEY": "optional", "TRUSTED_PROXY_HOPS": "2"})
+    assert not shared.visitor_key_required and shared.trusted_proxy_hops == 2
     local = Settings.from_env({})
-    assert not local.visitor_key_required and not local.rate_limit_by_ip
+    assert not local.visitor_key_required and local.trusted_proxy_hops == 0
 
 
 @pytest.mark.parametrize(
@@ -147,7 +149,7 @@ def test_python_app_py_share_refuses_without_auth() -> None:
     assert "Running on" not in done.stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # one app per test: its limiter counts every request from 127.0.0.1
 def limited_url(standin_server: StandIn) -> Iterator[str]:
     demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin_server.url, rate_limit_per_minute=2))
     yield url
@@ -155,15 +157,22 @@ def limited_url(standin_server: StandIn) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("tab", ["single_turn", "chat"])
-def test_the_rate_limit_is_per_session_and_says_when_to_retry(limited_url: str, standin: StandIn, tab: str) -> None:
-    busy, other = Client(limited_url, verbose=False), Client(limited_url, verbose=False)
-    ask(busy, tab, "one")
-    ask(busy, tab, "two")
-    refused = ask(busy, tab, "three")
-    assert "Too many requests: this app allows 2 a minute per session. Try again in" in refused
+def test_the_rate_limit_is_per_visitor_and_new_sessions_do_not_reset_it(
+    limited_url: str, standin: StandIn, tab: str
+) -> None:
+    ask(Client(limited_url, verbose=False), tab, "one")
+    ask(Client(limited_url, verbose=False), tab, "two")
+    refused = ask(Client(limited_url, verbose=False), tab, "three")  # a fresh session per request
+    assert "Too many requests: this app allows 2 a minute per visitor. Try again in" in refused
     assert len(standin.chat_requests()) == 2
-    shown = ask(other, tab, "my first")  # other sessions go on
-    assert reply_text(standin.chat_requests()[-1].body) in shown
+
+
+def test_refused_requests_count_against_the_rate_limit(limited_url: str, standin: StandIn) -> None:
+    app = Client(limited_url, verbose=False)
+    assert "Type a prompt first" in ask(app, "single_turn", "   ")
+    assert "Type a prompt first" in ask(app, "single_turn", "   ")
+    assert "Too many requests" in ask(app, "single_turn", "a real question")
+    assert standin.chat_requests() == []
 
 
 def test_rate_limiter_window_and_bounded_memory() -> None:
@@ -183,13 +192,31 @@ def test_rate_limiter_window_and_bounded_memory() -> None:
     assert len(limiter) == 100
 
 
-def test_the_rate_limit_per_address_counts_every_session_of_that_address(standin: StandIn) -> None:
-    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin.url, rate_limit_per_minute=2, rate_limit_by_ip=True))
-    try:
-        first, second, third = (Client(url, verbose=False) for _ in range(3))
-        ask(first, "single_turn", "one")
-        ask(second, "single_turn", "two")
-        refused = ask(third, "single_turn", "three")  # a new session, the same address
-        assert "Too many requests: this app allows 2 a minute per address. Try again in" in refused
-    finally:
-        demo.close()
+@pytest.fixture
+def proxied_url(standin_server: StandIn) -> Iterator[str]:
+    """The app behind one trusted proxy (simulated: the test sends the header the proxy would add)."""
+    settings = Settings(api_key=TEST_KEY, base_url=standin_server.url, rate_limit_per_minute=2, trusted_proxy_hops=1)
+    demo, url = launch(settings)
+    yield url
+    demo.close()
+
+
+def from_address(url: str, forwarded_for: str) -> Client:
+    return Client(url, verbose=False, headers={"X-Forwarded-For": forwarded_for})
+
+
+def test_a_forged_forwarded_for_does_not_reset_the_limit(proxied_url: str, standin: StandIn) -> None:
+    # The proxy appends the real address; whatever the client wrote before it is its own word.
+    for forged in ("10.0.0.1", "10.0.0.2"):
+        ask(from_address(proxied_url, f"{forged}, 203.0.113.7"), "single_turn", "hello")
+    refused = ask(from_address(proxied_url, "10.0.0.3, 203.0.113.7"), "single_turn", "hello")
+    assert "Too many requests" in refused
+    assert len(standin.chat_requests()) == 2
+    other = ask(from_address(proxied_url, "10.0.0.3, 198.51.100.4"), "single_turn", "hello")  # another visitor
+    assert reply_text(standin.chat_requests()[-1].body) in other
+
+
+def test_without_a_trusted_proxy_the_header_is_ignored(limited_url: str, standin: StandIn) -> None:
+    for forged in ("10.0.0.1", "10.0.0.2"):
+        ask(from_address(limited_url, forged), "single_turn", "hello")
+    assert "Too many requests" in ask(from_address(limited_url, "10.0.0.3"), "single_turn", "hello")

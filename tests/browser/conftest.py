@@ -46,7 +46,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture(scope="module")
 def offline_url() -> Iterator[str]:
     """The app without a key: offline demo mode."""
-    demo, url = launch(Settings(api_key=None))
+    demo, url = launch(Settings(api_key=None, rate_limit_per_minute=0))
     yield url
     demo.close()
 
