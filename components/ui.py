@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 from writerai import AsyncWriter
 
-from components import chat, client, compare_tab, saving, snippets, widgets
+from components import chat, client, compare_tab, runs, saving, snippets, widgets
 from components.cards import card_message, format_card
 from components.chat import InvalidRequestError, ReplyUpdate, Sampling
 from components.compare import Cell, fan_out
@@ -58,7 +58,7 @@ CSS = """
 # offers to upload them to a Hugging Face bucket.
 LAUNCH_OPTIONS: dict[str, Any] = {
     "theme": gr.themes.Default(primary_hue="indigo"),
-    "css": CSS,
+    "css": CSS + compare_tab.CSS,
     "ssr_mode": False,
     "run_history": False,
     "state_session_capacity": SESSION_CAPACITY,
@@ -407,6 +407,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                 own_key=own_key,
                 prepare=prepare,
                 run_cells=run_cells,
+                in_flight=runs.InFlight(),  # the Single-turn tab's instance, once it has one: keys are per tab
                 concurrency_limit=CONCURRENCY_LIMIT,
             )
 
