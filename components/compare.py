@@ -42,6 +42,26 @@ class Cell:
         return f"{self.model} · temperature {self.temperature:g}{mode}"
 
 
+def place(cells: Sequence[Cell]) -> list[Cell | None]:
+    """The grid's slots, ``MAX_TEMPERATURES`` a row: each model on a row of its own, in order; None for an empty slot.
+
+    Rows by model keep the grid regular: the same temperature sits in the same column for both models.
+    """
+    placed: list[Cell | None] = [None] * MAX_CELLS
+    models = list(dict.fromkeys(cell.model for cell in cells))
+    used = [0] * len(models)
+    for cell in cells:
+        row = models.index(cell.model)
+        placed[row * MAX_TEMPERATURES + used[row]] = cell
+        used[row] += 1
+    return placed
+
+
+def stopped_status(finished: int, total: int) -> str:
+    """The status line after Stop: how much of the comparison had come back."""
+    return f"Stopped by you: {finished} of {total} replies had finished."
+
+
 def parse_temperatures(text: object) -> list[float]:
     """``"0, 0.7, 1.4"`` as floats, in order, without repeats; raises InvalidRequestError."""
     if not isinstance(text, str):

@@ -2,7 +2,9 @@
 
 Layout and the mapping of ``compare.fan_out`` snapshots to the page. The checks and the
 SDK calls are the other tabs' (``ui.build_demo`` hands them in), so every cell goes
-through the same validation, key policy, rate limit and reply generator.
+through the same validation, key policy, rate limit and reply generator. Stop cancels the
+handler from outside; ``runs.InFlight`` keeps its run cards so that the step after the
+event can say which cells were stopped, and when.
 """
 
 from __future__ import annotations
@@ -15,13 +17,48 @@ import gradio as gr
 import pandas as pd
 
 from components import widgets
-from components.cards import format_card
-from components.chat import InvalidRequestError, ReplyUpdate
-from components.compare import DEFAULT_TEMPERATURES, MAX_MODELS, MAX_TEMPERATURES, Cell, parse_temperatures
+from components.cards import STOPPED, format_card
+from components.chat import InvalidRequestError, ReplyUpdate, RunCard
+from components.compare import (
+    DEFAULT_TEMPERATURES,
+    MAX_MODELS,
+    MAX_TEMPERATURES,
+    Cell,
+    parse_temperatures,
+    place,
+    stopped_status,
+)
+from components.runs import InFlight
 
 # (the checked plan, the cells) -> snapshots of every cell's latest update
 RunCells = Callable[[Any, list[Cell]], AsyncIterator[list[ReplyUpdate | None]]]
 NO_SECOND_MODEL = "(none)"
+WAITING = "⏳ waiting for the first token…"
+NOTHING_BEFORE_STOP = f"**{STOPPED}** before the first token arrived."
+SENDING = "Sending {} requests at once…"  # the status while a comparison runs; a finished one replaces it
+
+# ui.py adds these rules to the page's CSS.
+CSS = """
+/* Each model's cells on a grid of equal columns: at most 3 a line, 1 on a phone. */
+.cmp-grid { display: grid !important; grid-template-columns: repeat(auto-fit, minmax(var(--cmp-column), 1fr));
+  --cmp-column: min(100%, max(240px, calc((100% - 2 * var(--layout-gap)) / 3))); }
+/* On a phone the settings go below the results, so the results start right under the buttons. */
+@media (max-width: 640px) {
+  #cmp-top { display: contents !important; }
+  #cmp-settings { order: 1; }
+}
+"""
+# Screen readers: the status line is a polite live region (it says when a run starts and ends); the cells
+# are busy while they stream, so that no one hears every token. Gradio gives no attributes for these.
+_MARK_BUSY = """() => {
+    const status = document.querySelector('#cmp-status');
+    status?.setAttribute('role', 'status');
+    status?.setAttribute('aria-live', 'polite');
+    document.querySelectorAll('.cmp-grid').forEach((grid) => grid.setAttribute('aria-busy', 'true'));
+}"""
+_MARK_IDLE = (
+    "() => { document.querySelectorAll('.cmp-grid').forEach((grid) => grid.setAttribute('aria-busy', 'false')); }"
+)
 
 
 @dataclass(frozen=True)
@@ -35,18 +72,24 @@ class CellView:
 
 
 def _cell_outputs(view: CellView, cell: Cell | None, update: ReplyUpdate | None) -> dict[gr.Component, Any]:
-    if cell is None:
-        return {view.column: gr.Column(visible=False)}
-    if update is None:
-        card = "⏳ waiting for the first token…"
-    else:
-        card = format_card(update.info, interrupted=update.interrupted, status=update.status)
+    if cell is None:  # emptied as well as hidden: nothing of an earlier run stays to be read as this one's
+        return {view.column: gr.Column(visible=False), view.title: "", view.reply: "", view.card: ""}
+    card = WAITING if update is None else format_card(update.info, interrupted=update.interrupted, status=update.status)
     return {
         view.column: gr.Column(visible=True),
-        view.title: f"**{cell.title}**",
+        view.title: _title(cell),
         view.reply: update.text if update else "",
         view.card: card,
     }
+
+
+def _title(cell: Cell) -> str:
+    return f"**{cell.title}**"
+
+
+def _cell_of(card: RunCard) -> Cell:
+    """The cell a run card belongs to, from what was sent (the response may name the model differently)."""
+    return Cell(card.request["model"], card.request["temperature"], stream=card.request["stream"])
 
 
 def timing_chart(cells: Sequence[Cell], updates: Sequence[ReplyUpdate | None]) -> pd.DataFrame:
@@ -86,21 +129,41 @@ class CompareTab:
             outputs.extend([view.column, view.title, view.reply, view.card])
         return outputs
 
+    def shown(self) -> set[gr.Component]:
+        """What the step after a run reads back from the page (as a dict): the status, every cell's title and card."""
+        return {self.status, *(view.title for view in self.views), *(view.card for view in self.views)}
+
+    def buttons(self, *, running: bool) -> dict[gr.Component, Any]:
+        """Compare and Stream vs. non-stream while idle, Stop while running, as in the other tabs."""
+        return {
+            self.compare: gr.update(interactive=not running),
+            self.versus: gr.update(interactive=not running),
+            self.stop_button: gr.update(interactive=running),
+        }
+
 
 def _layout(model_choices: list[str], default_model: str) -> CompareTab:
     gr.Markdown(
-        "Send one prompt at several temperatures, and optionally to a second model: the replies stream "
-        "side by side, each with its run card. **Stream vs. non-stream** sends it both ways and charts "
-        "time to first token against total time: the cookbook's streaming lesson, measured."
+        "One prompt at several temperatures, on one or two models: the replies stream side by side, each "
+        "with its run card. **Stream vs. non-stream** charts time to first token against total time."
     )
-    with gr.Row():
+    with gr.Row(elem_id="cmp-top"):
         with gr.Column(scale=3):
-            prompt = gr.Textbox(label="Prompt", lines=2, placeholder="One prompt, many settings", elem_id="cmp-prompt")
+            prompt = gr.Textbox(
+                label="Prompt",
+                lines=2,
+                placeholder="One prompt, many settings (Shift+Enter runs Compare)",
+                elem_id="cmp-prompt",
+            )
             with gr.Row():
-                compare = gr.Button("Compare", variant="primary", elem_id="cmp-submit")
-                versus = gr.Button("Stream vs. non-stream", elem_id="cmp-versus")
-                stop_button = gr.Button("Stop", variant="stop", elem_id="cmp-stop-button")
-        with gr.Column(scale=2):
+                # Stop before Stream vs. non-stream: on a phone Compare and Stop share a line and the long label
+                # gets one of its own; on a wide screen its double share keeps it on one line.
+                compare = gr.Button("Compare", variant="primary", scale=1, min_width=100, elem_id="cmp-submit")
+                stop_button = gr.Button(
+                    "Stop", variant="stop", interactive=False, scale=1, min_width=100, elem_id="cmp-stop-button"
+                )
+                versus = gr.Button("Stream vs. non-stream", scale=2, min_width=200, elem_id="cmp-versus")
+        with gr.Column(scale=2, elem_id="cmp-settings"):
             temperatures = gr.Textbox(
                 DEFAULT_TEMPERATURES,
                 label="Temperatures",
@@ -121,18 +184,31 @@ def _layout(model_choices: list[str], default_model: str) -> CompareTab:
             top_p, max_tokens, stop = widgets.parameter_boxes("cmp")
             widgets.render_parameters(top_p, max_tokens, stop)
     status = gr.Markdown(elem_classes="reply-info", elem_id="cmp-status")
-    chart = gr.BarPlot(
-        x="run",
-        y="seconds",
+    chart = _chart()
+    return CompareTab(
+        prompt, temperatures, model, second_model, system, top_p, max_tokens, stop,
+        compare, versus, stop_button, status, chart, _grid(),
+    )  # fmt: skip
+
+
+def _chart() -> gr.BarPlot:
+    # Horizontal bars: each label has a line of its own, so none overlaps another however narrow the screen.
+    return gr.BarPlot(
+        x="seconds",
+        y="run",
         color="mode",
+        x_lim=[0, None],  # bars start at zero, or the shorter ones look shorter than they are
         title="Stream vs. non-stream",
-        sort=[f"{mode}: {moment}" for mode in ("streamed", "not streamed") for moment in ("first token", "total")],
         visible=False,
         elem_id="cmp-chart",
     )
+
+
+def _grid() -> list[CellView]:
+    """A row of the grid per model, a slot per temperature; hidden until a run fills them."""
     views: list[CellView] = []
     for row in range(MAX_MODELS):
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, elem_classes="cmp-grid", elem_id=f"cmp-cells-{row}"):
             for column in range(MAX_TEMPERATURES):
                 index = row * MAX_TEMPERATURES + column
                 with gr.Column(min_width=240, visible=False, elem_classes="cmp-cell") as cell_column:
@@ -144,26 +220,54 @@ def _layout(model_choices: list[str], default_model: str) -> CompareTab:
                             gr.Markdown(elem_classes="reply-info", elem_id=f"cmp-card-{index}"),
                         )
                     )
-    return CompareTab(
-        prompt, temperatures, model, second_model, system, top_p, max_tokens, stop,
-        compare, versus, stop_button, status, chart, views,
-    )  # fmt: skip
+    return views
 
 
-def render(
-    *,
-    model_choices: list[str],
-    default_model: str,
-    own_key: gr.Textbox,
-    prepare: Callable[..., Any],
-    run_cells: RunCells,
-    concurrency_limit: int,
-) -> list[tuple[gr.Dropdown, list[str]]]:
-    """Lay out the Compare tab and wire its events; return its model dropdowns with the choices they add."""
-    tab = _layout(model_choices, default_model)
+def _key(request: gr.Request | None) -> tuple[str, str] | None:
+    """Whose comparison: one visitor's page runs one at a time (the buttons are disabled meanwhile)."""
+    return (request.session_hash, "compare") if request is not None and request.session_hash else None
+
+
+def _refused(tab: CompareTab, message: str) -> dict[gr.Component, Any]:
+    """Nothing was sent: the message, and no cells or chart of an earlier run to be taken for this one's."""
+    refused: dict[gr.Component, Any] = {
+        tab.status: f"⚠️ **Nothing sent:** {message}",
+        tab.chart: gr.BarPlot(visible=False),
+    }
+    for view in tab.views:
+        refused |= _cell_outputs(view, None, None)
+    return refused
+
+
+def _stopped(tab: CompareTab, shown: dict[gr.Component, Any], cards: Sequence[RunCard]) -> dict[gr.Component, Any]:
+    """The cells as Stop left them: the unfinished ones' cards say so; the text that had arrived stays."""
+    by_title = {_title(_cell_of(card)): card for card in cards}
+    changed: dict[gr.Component, Any] = {}
+    finished = total = 0
+    for view in tab.views:
+        if not shown[view.title]:
+            continue  # not part of this run
+        total += 1
+        card = by_title.get(shown[view.title])
+        if card is None:
+            if shown[view.card] == WAITING:
+                changed[view.card] = NOTHING_BEFORE_STOP
+        elif card.stopped:
+            changed[view.card] = format_card(card)
+        elif not card.error:
+            finished += 1
+    changed[tab.status] = stopped_status(finished, total)
+    return changed
+
+
+class _Runner:
+    """The tab's handlers, over the checks and the cells' runner that ``ui.build_demo`` hands in."""
+
+    def __init__(self, tab: CompareTab, prepare: Callable[..., Any], run_cells: RunCells, in_flight: InFlight) -> None:
+        self.tab, self.prepare, self.run_cells, self.in_flight = tab, prepare, run_cells, in_flight
 
     def plan_cells(
-        prompt: object, temperatures: object, first: object, second: object, system: object, key: object,
+        self, prompt: object, temperatures: object, first: object, second: object, system: object, key: object,
         sampling: tuple[object, object, object], request: gr.Request | None, *, versus: bool,
     ) -> tuple[Any, list[Cell]]:  # fmt: skip
         temps = parse_temperatures(temperatures)
@@ -173,47 +277,82 @@ def render(
         else:
             extra = [second] if second not in (None, "", NO_SECOND_MODEL, first) else []
             cells = [Cell(str(m), t) for m in [first, *extra] for t in temps]
-        plan = prepare(
+        plan = self.prepare(
             [], prompt, temps[0], first, system, key, sampling, request, extra_models=extra, count=len(cells)
         )
         return plan, cells
 
-    async def run(arguments: tuple[Any, ...], request: gr.Request | None, *, versus: bool) -> AsyncIterator[dict]:
+    async def run(self, arguments: tuple[Any, ...], request: gr.Request | None, *, versus: bool) -> AsyncIterator[dict]:
         prompt, temperatures, first, second, system, key, top_p, max_tokens, stop = arguments
+        tab = self.tab
         try:
-            plan, cells = plan_cells(
+            plan, cells = self.plan_cells(
                 prompt, temperatures, first, second, system, key, (top_p, max_tokens, stop), request, versus=versus
             )
         except InvalidRequestError as problem:
             if problem.from_api_only:
                 raise gr.Error(problem.message, title="Invalid request") from None
             gr.Warning(problem.message, title="Nothing sent")
-            yield {tab.status: f"⚠️ **Nothing sent:** {problem.message}"}
+            yield _refused(tab, problem.message)
             return
-        placed = [*cells, *[None] * (len(tab.views) - len(cells))]
-        start: dict[gr.Component, Any] = {tab.status: f"Sending {len(cells)} requests at once…"}
+        placed = place(cells)
+        slot = {cell: index for index, cell in enumerate(placed) if cell is not None}
+        start: dict[gr.Component, Any] = {tab.status: SENDING.format(len(cells))}
         # Shown empty from the start of a race: a plot that turns visible with its data draws at zero width.
         start[tab.chart] = gr.BarPlot(value=None, visible=versus)
         for view, cell in zip(tab.views, placed, strict=True):
             start |= _cell_outputs(view, cell, None)
         yield start
         snapshot: list[ReplyUpdate | None] = [None] * len(cells)
-        async for snapshot in run_cells(plan, cells):
-            changed: dict[gr.Component, Any] = {}
-            for view, cell, update in zip(tab.views, cells, snapshot, strict=False):
-                changed |= _cell_outputs(view, cell, update)
-            yield changed
+        with self.in_flight.tracking(_key(request)) as note:
+            async for snapshot in self.run_cells(plan, cells):
+                changed: dict[gr.Component, Any] = {}
+                for cell, update in zip(cells, snapshot, strict=True):
+                    if update is not None:
+                        note(update.info)
+                    changed |= _cell_outputs(tab.views[slot[cell]], cell, update)
+                yield changed
+        yield self._final(cells, snapshot, versus=versus)
+
+    def _final(self, cells: list[Cell], snapshot: list[ReplyUpdate | None], *, versus: bool) -> dict[gr.Component, Any]:
+        """The last update carries every cell in full: an API caller's result is the whole comparison."""
+        tab = self.tab
         done = sum(1 for update in snapshot if update is not None and update.done and not update.info.error)
         failed = sum(1 for update in snapshot if update is not None and update.info.error)
-        # The last update carries every cell in full: an API caller's result is the whole comparison.
         final: dict[gr.Component, Any] = {
             tab.status: f"{done} of {len(cells)} replies complete" + (f"; {failed} failed." if failed else ".")
         }
-        for view, cell, update in zip(tab.views, placed, [*snapshot, *[None] * len(tab.views)], strict=False):
-            final |= _cell_outputs(view, cell, update)
+        updates = dict(zip(cells, snapshot, strict=True))
+        for view, cell in zip(tab.views, place(cells), strict=True):
+            final |= _cell_outputs(view, cell, updates.get(cell) if cell else None)
         if versus:
             final[tab.chart] = timing_chart(cells, snapshot)
-        yield final
+        return final
+
+    async def after(self, shown: dict[gr.Component, Any], request: gr.Request | None = None) -> dict:
+        """After a run, finished or stopped: the buttons back, and what Stop stopped, if it did."""
+        cards = await self.in_flight.take_stopped(_key(request))
+        changed = self.tab.buttons(running=False)
+        # A run stopped before any reply began left no cards, only its "Sending…" status.
+        running = SENDING.format(sum(1 for view in self.tab.views if shown[view.title]))
+        if cards or shown[self.tab.status] == running:
+            changed |= _stopped(self.tab, shown, cards)
+        return changed
+
+
+def render(
+    *,
+    model_choices: list[str],
+    default_model: str,
+    own_key: gr.Textbox,
+    prepare: Callable[..., Any],
+    run_cells: RunCells,
+    in_flight: InFlight,
+    concurrency_limit: int,
+) -> list[tuple[gr.Dropdown, list[str]]]:
+    """Lay out the Compare tab and wire its events; return its model dropdowns with the choices they add."""
+    tab = _layout(model_choices, default_model)
+    runner = _Runner(tab, prepare, run_cells, in_flight)
 
     # Explicit signatures: Gradio reads them for the API's parameter names and to pass the request.
     async def compare(
@@ -221,7 +360,7 @@ def render(
         top_p: str = "", max_tokens: str = "", stop: str = "", request: gr.Request | None = None,
     ) -> AsyncIterator[dict]:  # fmt: skip
         arguments = (prompt, temperatures, model, second_model, system, own_key, top_p, max_tokens, stop)
-        async for update in run(arguments, request, versus=False):
+        async for update in runner.run(arguments, request, versus=False):
             yield update
 
     async def stream_vs_batch(
@@ -229,13 +368,34 @@ def render(
         top_p: str = "", max_tokens: str = "", stop: str = "", request: gr.Request | None = None,
     ) -> AsyncIterator[dict]:  # fmt: skip
         arguments = (prompt, temperatures, model, second_model, system, own_key, top_p, max_tokens, stop)
-        async for update in run(arguments, request, versus=True):
+        async for update in runner.run(arguments, request, versus=True):
             yield update
 
+    _wire(tab, own_key, compare, stream_vs_batch, runner.after, concurrency_limit)
+    return [(tab.model, []), (tab.second_model, [NO_SECOND_MODEL])]
+
+
+def _wire(
+    tab: CompareTab, own_key: gr.Textbox, compare: Callable, stream_vs_batch: Callable, after: Callable, limit: int
+) -> None:
+    """Both runs: buttons busy at once, the run, then (finished or stopped: Gradio runs ``.then`` after a cancel
+    too) the buttons back and what Stop stopped."""
     inputs = [tab.prompt, tab.temperatures, tab.model, tab.second_model, tab.system, own_key]
     inputs += [tab.top_p, tab.max_tokens, tab.stop]
-    common = {"inputs": inputs, "outputs": tab.outputs(), "concurrency_limit": concurrency_limit}
-    comparing = gr.on([tab.compare.click, tab.prompt.submit], compare, api_name="compare", **common)
-    racing = tab.versus.click(stream_vs_batch, api_name="stream_vs_batch", **common)
-    tab.stop_button.click(None, cancels=[comparing, racing], queue=False, api_visibility="private")
-    return [(tab.model, []), (tab.second_model, [NO_SECOND_MODEL])]
+    buttons = [tab.compare, tab.versus, tab.stop_button]
+    # Bookkeeping steps: no progress overlay on the cells they touch, no API endpoint.
+    private: dict[str, Any] = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+    events = []
+    for triggers, handler, api_name in (
+        ([tab.compare.click, tab.prompt.submit], compare, "compare"),
+        ([tab.versus.click], stream_vs_batch, "stream_vs_batch"),
+    ):
+        gr.on(triggers, lambda: tab.buttons(running=True), outputs=buttons, js=_MARK_BUSY, **private)
+        event = gr.on(
+            triggers, handler, inputs=inputs, outputs=tab.outputs(), api_name=api_name, concurrency_limit=limit
+        )
+        event.then(after, inputs=tab.shown(), outputs=[*tab.outputs(), *buttons], **private).then(
+            None, js=_MARK_IDLE, **private
+        )
+        events.append(event)
+    tab.stop_button.click(None, cancels=events, **private)

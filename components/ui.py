@@ -125,7 +125,7 @@ new MutationObserver(() => {
 # offers to upload them to a Hugging Face bucket.
 LAUNCH_OPTIONS: dict[str, Any] = {
     "theme": gr.themes.Default(primary_hue="indigo"),
-    "css": CSS,
+    "css": CSS + compare_tab.CSS,
     "head": KEYBOARD,
     "ssr_mode": False,
     "run_history": False,
@@ -548,6 +548,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                 own_key=own_key,
                 prepare=prepare,
                 run_cells=run_cells,
+                in_flight=runs,  # one registry for every tab: its keys name the tab
                 concurrency_limit=CONCURRENCY_LIMIT,
             )
 

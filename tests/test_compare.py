@@ -9,7 +9,7 @@ import pytest
 from gradio_client import Client
 
 from components.client import Settings
-from components.compare import MAX_TEMPERATURES
+from components.compare import MAX_TEMPERATURES, Cell, place, stopped_status
 from components.standin import Behaviour, StandIn, reply_text
 from tests.conftest import SYSTEM, TEST_KEY, launch
 
@@ -125,7 +125,11 @@ def test_stream_vs_batch_sends_both_ways_and_charts_the_timings(app: Client, sta
 def test_bad_temperatures_get_a_message_and_no_request(
     app: Client, standin: StandIn, temperatures: str, message: str
 ) -> None:
-    assert message in compare(app, temperatures)[0]
+    compare(app, "0.5")  # a good run first: a refused one must not leave its cells on show
+    standin.reset()
+    refused = compare(app, temperatures)
+    assert message in refused[0]
+    assert cells(refused) == []
     assert standin.chat_requests() == []
 
 
@@ -145,3 +149,11 @@ def test_the_rate_limit_counts_every_cell(standin: StandIn) -> None:
         assert compare(app, "0, 0.4, 0.8")[0] == "3 of 3 replies complete."
     finally:
         demo.close()
+
+
+def test_each_model_has_a_row_of_the_grid_and_stop_says_how_much_had_finished() -> None:
+    cells_ = [Cell(m, t) for m in ("palmyra-x5", "palmyra-x4") for t in (0.0, 1.0)]
+    placed = place(cells_)
+    assert placed[:2] == cells_[:2] and placed[MAX_TEMPERATURES : MAX_TEMPERATURES + 2] == cells_[2:]
+    assert sum(cell is not None for cell in placed) == 4
+    assert stopped_status(1, 3) == "Stopped by you: 1 of 3 replies had finished."
