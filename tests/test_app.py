@@ -212,5 +212,28 @@ def test_offline_mode_answers_without_a_key_and_says_so() -> None:
         demo.close()
 
 
+def _component_props(config: dict, elem_id: str) -> dict:
+    return next(c["props"] for c in config["components"] if c["props"].get("elem_id") == elem_id)
+
+
+def test_offline_a_visitor_key_goes_where_the_page_says_without_a_restart(standin: StandIn) -> None:
+    demo, url = launch(Settings(api_key=None, base_url=standin.url))  # WRITER_BASE_URL: the stand-in, to observe
+    try:
+        config = httpx.get(f"{url}config").json()
+        notice = _component_props(config, "offline-notice")["value"]
+        assert "enter your own key under “Your Writer API key”" in notice and "no restart needed" in notice
+        address = httpx.URL(standin.url)
+        assert _component_props(config, "own-key")["info"].startswith(f"Sent to {address.host}:{address.port} ")
+        client = Client(url, verbose=False)
+        reply = client.predict("my own key", 1.0, False, "palmyra-x5", SYSTEM, TEST_KEY, api_name="/single_turn")[0]
+        (record,) = standin.chat_requests()
+        assert record.headers["authorization"] == f"Bearer {TEST_KEY}"
+        assert reply == reply_text(record.body)
+        echo = client.predict("no key", 1.0, False, "palmyra-x5", SYSTEM, "", api_name="/single_turn")[0]
+        assert echo.startswith("Echo: no key") and len(standin.chat_requests()) == 1  # the offline stand-in's
+    finally:
+        demo.close()
+
+
 def test_online_mode_has_no_offline_notice(app_url: str) -> None:
     assert "Offline demo mode" not in httpx.get(f"{app_url}config").text

@@ -10,7 +10,7 @@ from writerai import AsyncWriter
 
 from components import client
 from components.access import launch_auth
-from components.client import FALLBACK_MODELS, Settings, client_for, list_models
+from components.client import FALLBACK_MODELS, Settings, client_for, list_models, visitor_key_host, writer_for
 from components.standin import StandIn
 from tests.conftest import EXTRA_MODEL, TEST_KEY, free_port, run_async
 
@@ -45,6 +45,17 @@ def test_offline_mode_talks_to_a_local_stand_in_over_http() -> None:
     assert offline.base_url.host == "127.0.0.1"
     assert httpx.get(f"{client.offline_base_url()}/v1/models", headers={"Authorization": "Bearer x"}).status_code == 200
     assert client_for(Settings()) is offline  # started once
+
+
+def test_a_visitor_key_goes_to_writer_unless_writer_base_url_names_another_host() -> None:
+    async def host_of(settings: Settings) -> str:
+        async with writer_for(settings, "visitor-key") as own:  # nothing is sent: only the client is made
+            return own.base_url.host
+
+    for settings in (Settings(), Settings(api_key="k")):
+        assert (visitor_key_host(settings), run_async(host_of(settings))) == ("api.writer.com", "api.writer.com")
+    proxy = Settings(base_url="http://user:secret@127.0.0.1:9/")
+    assert (visitor_key_host(proxy), run_async(host_of(proxy))) == ("127.0.0.1:9", "127.0.0.1")
 
 
 def test_models_come_from_the_api(standin: StandIn, writer: AsyncWriter) -> None:
