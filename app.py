@@ -54,7 +54,13 @@ def checked_start(argv: list[str]) -> Start:
     share = args.share or os.environ.get("GRADIO_SHARE", "").lower() in {"1", "true"}
     try:
         settings = Settings.from_env()
-        auth = launch_auth(share=share, allow_public_without_auth=args.allow_public_without_auth, environ=os.environ)
+        auth = launch_auth(
+            share=share,
+            allow_public_without_auth=args.allow_public_without_auth,
+            environ=os.environ,
+            offline=settings.offline,
+            visitor_keys_only=settings.visitor_key_required,
+        )
     except (SettingsError, AccessError) as refusal:
         parser.exit(2, f"{parser.prog}: error: {refusal}\n")  # argparse's own form, without the usage lines
     return Start(settings, share, auth)
