@@ -9,9 +9,9 @@ import httpx
 from writerai import AsyncWriter
 
 from components import client
-from components.access import launch_auth
 from components.client import FALLBACK_MODELS, Settings, client_for, list_models, visitor_key_host, writer_for
 from components.standin import StandIn
+from components.startup import checked_start
 from tests.conftest import EXTRA_MODEL, TEST_KEY, free_port, run_async
 
 
@@ -82,8 +82,7 @@ class _RecordingEnviron(dict):
 
 def test_env_example_documents_every_setting_the_app_reads() -> None:
     environ = _RecordingEnviron()
-    Settings.from_env(environ)
-    launch_auth(share=False, allow_public_without_auth=False, environ=environ)
+    checked_start([], environ)  # what `python app.py` reads before it builds the page
     documented = set(
         re.findall(
             r"^#? ?([A-Z][A-Z_]+)=",
