@@ -35,14 +35,12 @@ import uvicorn
 
 logger = logging.getLogger(__name__)
 
-# Writer's chat models, as GET /v1/models lists them (shared/writer-openapi.yaml example).
+# Writer's chat models, as GET /v1/models lists them. palmyra-fin, -med, -creative, -x-003-instruct
+# (and palmyra-vision, never a chat model) were removed on 2026-07-13, palmyra-x5 replacing them
+# (shared/writer-tools.md section 5); the spec's example list predates that.
 MODELS: tuple[tuple[str, str], ...] = (
     ("palmyra-x5", "Palmyra X5"),
     ("palmyra-x4", "Palmyra X4"),
-    ("palmyra-fin", "Palmyra Financial"),
-    ("palmyra-med", "Palmyra Med"),
-    ("palmyra-creative", "Palmyra Creative"),
-    ("palmyra-x-003-instruct", "Palmyra X 003 Instruct"),
 )
 _ROLES = {"user", "assistant", "system", "tool"}
 

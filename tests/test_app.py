@@ -118,7 +118,7 @@ def test_empty_prompt_sends_nothing(app: Client, standin: StandIn) -> None:
 def test_chat_sends_the_whole_history_on_the_second_turn(app: Client, standin: StandIn, non_streaming: bool) -> None:
     standin.default = Behaviour(chunk_delay=0.03)
     first = chat(app, "What's the fastest bird?", non_streaming=non_streaming, temperature=0.5)
-    second = chat(app, "Tell me more", non_streaming=non_streaming, temperature=0.9, model="palmyra-creative")
+    second = chat(app, "Tell me more", non_streaming=non_streaming, temperature=0.9, model="palmyra-x4")
     one, two = (r.body for r in standin.chat_requests())
     assert one["stream"] is two["stream"] is (not non_streaming)
     assert two["messages"] == [
@@ -127,7 +127,7 @@ def test_chat_sends_the_whole_history_on_the_second_turn(app: Client, standin: S
         {"role": "assistant", "content": reply_text(one)},
         {"role": "user", "content": "Tell me more"},
     ]
-    assert (two["temperature"], two["model"]) == (0.9, "palmyra-creative")
+    assert (two["temperature"], two["model"]) == (0.9, "palmyra-x4")
     for outputs in (first, second):
         texts = [reply_of(out[0]) for out in outputs]
         if non_streaming:

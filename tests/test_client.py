@@ -17,11 +17,11 @@ from tests.conftest import EXTRA_MODEL, TEST_KEY, free_port, run_async
 
 def test_settings_from_env_treats_blanks_as_unset() -> None:
     assert Settings.from_env({"WRITER_API_KEY": "  ", "WRITER_BASE_URL": "", "WRITER_MODEL": ""}) == Settings()
-    settings = Settings.from_env({"WRITER_API_KEY": "k", "WRITER_BASE_URL": "http://h", "WRITER_MODEL": "palmyra-fin"})
+    settings = Settings.from_env({"WRITER_API_KEY": "k", "WRITER_BASE_URL": "http://h", "WRITER_MODEL": "palmyra-x4"})
     assert (settings.api_key, settings.base_url, settings.model, settings.offline) == (
         "k",
         "http://h",
-        "palmyra-fin",
+        "palmyra-x4",
         False,
     )
     assert Settings().offline
@@ -65,7 +65,7 @@ def test_models_come_from_the_api(standin: StandIn, writer: AsyncWriter) -> None
 
 def test_models_fall_back_to_the_built_in_list_when_unreachable() -> None:
     unreachable = AsyncWriter(api_key="k", base_url=f"http://127.0.0.1:{free_port()}", max_retries=0)
-    assert run_async(list_models(unreachable)) == list(FALLBACK_MODELS)
+    assert run_async(list_models(unreachable)) == list(FALLBACK_MODELS) == ["palmyra-x5", "palmyra-x4"]
 
 
 class _RecordingEnviron(dict):

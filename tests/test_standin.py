@@ -12,6 +12,8 @@ from tests.conftest import TEST_KEY
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 BODY = {"model": "palmyra-x5", "messages": [{"role": "user", "content": "hi"}]}
+# Removed by Writer on 2026-07-13 (shared/writer-tools.md section 5); palmyra-vision was never a chat model.
+REMOVED_MODELS = ("palmyra-fin", "palmyra-med", "palmyra-creative", "palmyra-x-003-instruct", "palmyra-vision")
 
 
 def test_stream_is_sse_with_usage_chunk_and_done(standin: StandIn) -> None:
@@ -71,3 +73,11 @@ def test_every_request_is_recorded_with_its_headers(standin: StandIn) -> None:
     assert record.headers["authorization"] == f"Bearer {TEST_KEY}"
     assert record.status == 200
     assert record.wait_done(1)
+
+
+def test_only_the_models_that_exist_now_are_listed_and_answered(standin: StandIn) -> None:
+    listed = {m["id"] for m in httpx.get(f"{standin.url}/v1/models", headers=AUTH).json()["models"]}
+    assert {"palmyra-x5", "palmyra-x4"} <= listed and not listed & set(REMOVED_MODELS)
+    for model in REMOVED_MODELS:
+        response = httpx.post(f"{standin.url}/v1/chat", json=BODY | {"model": model}, headers=AUTH)
+        assert response.status_code == 400, model
