@@ -123,13 +123,17 @@ def _last_prompt(body: dict[str, Any]) -> str:
 
 
 def reply_text(body: dict[str, Any]) -> str:
-    """The deterministic reply: the last user message and the parameters that came with it."""
+    """The deterministic reply: the last user message, then the parameters that came with it.
+
+    The parameters go in a paragraph of their own, after a blank line: on the prompt's last line they
+    would turn a closing code fence into text, and the rest of the reply into code.
+    """
     messages = body.get("messages") or []
     prompt = _last_prompt(body)
     temperature = body.get("temperature", "default")
     # The optional sampling parameters are echoed only when sent, so tests see what reached the wire.
     extras = "".join(f" {name}={body[name]}" for name in ("top_p", "max_tokens") if name in body)
-    return f"Echo: {prompt} [model={body.get('model')} messages={len(messages)} temperature={temperature}{extras}]"
+    return f"Echo: {prompt}\n\n[model={body.get('model')} messages={len(messages)} temperature={temperature}{extras}]"
 
 
 def _text(content: Any) -> str:

@@ -205,7 +205,7 @@ def test_offline_mode_answers_without_a_key_and_says_so() -> None:
     try:
         client = Client(url, verbose=False)
         reply = client.predict("hello offline", 0.4, False, "palmyra-x5", SYSTEM, api_name="/single_turn")[0]
-        assert reply == "Echo: hello offline [model=palmyra-x5 messages=2 temperature=0.4]"
+        assert reply == "Echo: hello offline\n\n[model=palmyra-x5 messages=2 temperature=0.4]"
         config = httpx.get(f"{url}config").text
         assert "Offline demo mode" in config and "WRITER_API_KEY" in config
     finally:

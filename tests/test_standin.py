@@ -6,6 +6,7 @@ import json
 
 import httpx
 import pytest
+from markdown_it import MarkdownIt
 
 from components.standin import StandIn
 from tests.conftest import TEST_KEY
@@ -81,3 +82,13 @@ def test_only_the_models_that_exist_now_are_listed_and_answered(standin: StandIn
     for model in REMOVED_MODELS:
         response = httpx.post(f"{standin.url}/v1/chat", json=BODY | {"model": model}, headers=AUTH)
         assert response.status_code == 400, model
+
+
+def test_the_echo_of_a_prompt_ending_in_a_code_block_keeps_the_block_closed(standin: StandIn) -> None:
+    prompt = "Fix this:\n```python\nprint('hi')\n```"
+    body = BODY | {"messages": [{"role": "user", "content": prompt}], "temperature": 0.2}
+    reply = httpx.post(f"{standin.url}/v1/chat", json=body, headers=AUTH).json()["choices"][0]["message"]["content"]
+    tokens = MarkdownIt("commonmark").parse(reply)
+    assert [(t.info, t.content) for t in tokens if t.type == "fence"] == [("python", "print('hi')\n")]
+    inline = [t.content for t in tokens if t.type == "inline"]
+    assert inline == ["Echo: Fix this:", "[model=palmyra-x5 messages=1 temperature=0.2]"]  # two paragraphs
