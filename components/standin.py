@@ -341,11 +341,12 @@ class StandIn:
                 await self._stream(record, behaviour, send, disconnect, extra_headers)
             else:
                 completion = _completion(record, behaviour)
-                # A whole reply takes as long to generate as its stream would: first token, then every chunk.
-                tokens = completion["usage"]["completion_tokens"]
-                if await disconnect.sleep(behaviour.first_token_delay + behaviour.chunk_delay * tokens):
-                    record.disconnected = True
-                    return
+                # A whole reply takes as long to generate as its stream would, pause for pause (so that
+                # the timer's slack adds up alike): the offline Compare chart shows the same total for both.
+                for delay in _generation_delays(behaviour, completion["usage"]["completion_tokens"]):
+                    if await disconnect.sleep(delay):
+                        record.disconnected = True
+                        return
                 if behaviour.drop_after is not None:
                     await _send_half_then_drop(send, record, completion)
                 await _send_json(send, record, 200, completion, extra_headers)
@@ -363,9 +364,11 @@ class StandIn:
         record.status = 200
         headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"), *extra_headers]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        for index, frame in enumerate(_frames(record, behaviour)):
-            delay = behaviour.first_token_delay if index == 0 else behaviour.chunk_delay
-            if await disconnect.sleep(delay):
+        frames = _frames(record, behaviour)
+        delays = _generation_delays(behaviour, record.sent["usage"]["completion_tokens"])
+        for index, frame in enumerate(frames):
+            # The usage chunk and [DONE] follow the last token at once: nothing is generated for them.
+            if await disconnect.sleep(delays[index] if index < len(delays) else 0.0):
                 record.disconnected = True
                 return
             if behaviour.drop_after is not None and index >= behaviour.drop_after:
@@ -444,6 +447,11 @@ def _reply_tokens(body: dict[str, Any], behaviour: Behaviour) -> tuple[list[str]
     if max_tokens is not None and len(tokens) > max_tokens:
         return tokens[:max_tokens], behaviour.finish_reason or "length"
     return tokens, behaviour.finish_reason or "stop"
+
+
+def _generation_delays(behaviour: Behaviour, completion_tokens: int) -> list[float]:
+    """The pauses of generating a reply: before the first (empty) chunk, then before each token."""
+    return [behaviour.first_token_delay, *[behaviour.chunk_delay] * completion_tokens]
 
 
 def _usage(body: dict[str, Any], completion_tokens: int) -> dict[str, Any]:
