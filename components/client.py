@@ -29,6 +29,7 @@ T = TypeVar("T", int, float)
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "palmyra-x5"
+WRITER_API_URL = "https://api.writer.com"  # the SDK's own default, spelled out so the page can name it
 # Shown when GET /v1/models cannot be reached: Writer's Palmyra chat models.
 FALLBACK_MODELS: tuple[str, ...] = tuple(model_id for model_id, _ in standin.MODELS)
 CONNECT_TIMEOUT = 5.0  # seconds; a dead address should fail fast
@@ -45,7 +46,7 @@ class Settings:
     """Where requests go, and the limits that protect the key. ``api_key=None`` means offline demo mode."""
 
     api_key: str | None = None
-    base_url: str | None = None  # None: the SDK's default, https://api.writer.com
+    base_url: str | None = None  # None: Writer's API, WRITER_API_URL
     model: str = DEFAULT_MODEL
     # Failing fast: the SDK's defaults (180 s read timeout, 7 silent retries) suit batch jobs, not a chat page.
     timeout: float = 30.0  # seconds without data from Writer before giving up
@@ -148,14 +149,29 @@ async def writer_for(settings: Settings, visitor_key: str | None = None) -> Asyn
 
     A visitor's key gets a client of its own that is closed after the request: it is never
     cached, stored or logged, so it lives on the server only while its request runs.
+    It goes to :func:`visitor_key_url`, in offline mode too: a visitor with a key wants Palmyra, not the echo.
     """
     if not visitor_key:
         yield client_for(settings)
         return
     async with AsyncWriter(
-        api_key=visitor_key, base_url=settings.base_url, max_retries=0, timeout=_timeout(settings.timeout)
+        api_key=visitor_key, base_url=visitor_key_url(settings), max_retries=0, timeout=_timeout(settings.timeout)
     ) as own:
         yield own
+
+
+def visitor_key_url(settings: Settings) -> str:
+    """Where requests made with a visitor's own key go: WRITER_BASE_URL, else Writer's API."""
+    return settings.base_url or WRITER_API_URL
+
+
+def visitor_key_host(settings: Settings) -> str:
+    """The host (and port, if not the default) a visitor's key is sent to, as the page names it.
+
+    Only host and port: a URL's user:password part must never reach the page.
+    """
+    url = httpx.URL(visitor_key_url(settings))
+    return f"{url.host}:{url.port}" if url.port else url.host
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

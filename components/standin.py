@@ -35,14 +35,12 @@ import uvicorn
 
 logger = logging.getLogger(__name__)
 
-# Writer's chat models, as GET /v1/models lists them (shared/writer-openapi.yaml example).
+# Writer's chat models, as GET /v1/models lists them. palmyra-fin, -med, -creative, -x-003-instruct
+# (and palmyra-vision, never a chat model) were removed on 2026-07-13, palmyra-x5 replacing them
+# (shared/writer-tools.md section 5); the spec's example list predates that.
 MODELS: tuple[tuple[str, str], ...] = (
     ("palmyra-x5", "Palmyra X5"),
     ("palmyra-x4", "Palmyra X4"),
-    ("palmyra-fin", "Palmyra Financial"),
-    ("palmyra-med", "Palmyra Med"),
-    ("palmyra-creative", "Palmyra Creative"),
-    ("palmyra-x-003-instruct", "Palmyra X 003 Instruct"),
 )
 _ROLES = {"user", "assistant", "system", "tool"}
 
@@ -125,13 +123,17 @@ def _last_prompt(body: dict[str, Any]) -> str:
 
 
 def reply_text(body: dict[str, Any]) -> str:
-    """The deterministic reply: the last user message and the parameters that came with it."""
+    """The deterministic reply: the last user message, then the parameters that came with it.
+
+    The parameters go in a paragraph of their own, after a blank line: on the prompt's last line they
+    would turn a closing code fence into text, and the rest of the reply into code.
+    """
     messages = body.get("messages") or []
     prompt = _last_prompt(body)
     temperature = body.get("temperature", "default")
     # The optional sampling parameters are echoed only when sent, so tests see what reached the wire.
     extras = "".join(f" {name}={body[name]}" for name in ("top_p", "max_tokens") if name in body)
-    return f"Echo: {prompt} [model={body.get('model')} messages={len(messages)} temperature={temperature}{extras}]"
+    return f"Echo: {prompt}\n\n[model={body.get('model')} messages={len(messages)} temperature={temperature}{extras}]"
 
 
 def _text(content: Any) -> str:
@@ -339,11 +341,12 @@ class StandIn:
                 await self._stream(record, behaviour, send, disconnect, extra_headers)
             else:
                 completion = _completion(record, behaviour)
-                # A whole reply takes as long to generate as its stream would: first token, then every chunk.
-                tokens = completion["usage"]["completion_tokens"]
-                if await disconnect.sleep(behaviour.first_token_delay + behaviour.chunk_delay * tokens):
-                    record.disconnected = True
-                    return
+                # A whole reply takes as long to generate as its stream would, pause for pause (so that
+                # the timer's slack adds up alike): the offline Compare chart shows the same total for both.
+                for delay in _generation_delays(behaviour, completion["usage"]["completion_tokens"]):
+                    if await disconnect.sleep(delay):
+                        record.disconnected = True
+                        return
                 if behaviour.drop_after is not None:
                     await _send_half_then_drop(send, record, completion)
                 await _send_json(send, record, 200, completion, extra_headers)
@@ -361,9 +364,11 @@ class StandIn:
         record.status = 200
         headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"), *extra_headers]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        for index, frame in enumerate(_frames(record, behaviour)):
-            delay = behaviour.first_token_delay if index == 0 else behaviour.chunk_delay
-            if await disconnect.sleep(delay):
+        frames = _frames(record, behaviour)
+        delays = _generation_delays(behaviour, record.sent["usage"]["completion_tokens"])
+        for index, frame in enumerate(frames):
+            # The usage chunk and [DONE] follow the last token at once: nothing is generated for them.
+            if await disconnect.sleep(delays[index] if index < len(delays) else 0.0):
                 record.disconnected = True
                 return
             if behaviour.drop_after is not None and index >= behaviour.drop_after:
@@ -442,6 +447,11 @@ def _reply_tokens(body: dict[str, Any], behaviour: Behaviour) -> tuple[list[str]
     if max_tokens is not None and len(tokens) > max_tokens:
         return tokens[:max_tokens], behaviour.finish_reason or "length"
     return tokens, behaviour.finish_reason or "stop"
+
+
+def _generation_delays(behaviour: Behaviour, completion_tokens: int) -> list[float]:
+    """The pauses of generating a reply: before the first (empty) chunk, then before each token."""
+    return [behaviour.first_token_delay, *[behaviour.chunk_delay] * completion_tokens]
 
 
 def _usage(body: dict[str, Any], completion_tokens: int) -> dict[str, Any]:

@@ -45,8 +45,10 @@ MESSAGES_COMMAND = "!messages"  # the cookbook's command: show the message list 
 CHAT_HINT = f"Enter sends · Shift+Enter adds a line · Esc stops · `{MESSAGES_COMMAND}` shows the messages kept so far"
 OFFLINE_NOTICE = (
     "**Offline demo mode.** No `WRITER_API_KEY` is set, so replies come from a local stand-in that "
-    "echoes your prompt and the settings it received. To chat with Palmyra, set `WRITER_API_KEY` in "
-    "the environment or in `.env` (on Hugging Face Spaces: a Space secret) and restart the app."
+    "echoes your prompt and the settings it received. To chat with Palmyra now, enter your own key "
+    "under “Your Writer API key” below (it says where your requests then go); no restart needed. To "
+    "give the app a key of its own, set `WRITER_API_KEY` in the environment or in `.env` (on Hugging "
+    "Face Spaces: a Space secret) and restart the app."
 )
 VISITOR_KEY_REQUIRED = (
     "This app asks each visitor to use their own Writer API key: enter it under "
@@ -424,7 +426,8 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                 placeholder="Optional: your own key, used for your requests only"
                 if not settings.visitor_key_required
                 else "Required: your own Writer API key",
-                info="Sent with each of your requests and used only for them: never stored, logged or shown.",
+                info=f"Sent to {client.visitor_key_host(settings)} with each of your requests and used only "
+                "for them: never stored, logged or shown.",
                 elem_id="own-key",
             )
 

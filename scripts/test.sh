@@ -3,6 +3,8 @@
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -k chat`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The quick start's virtual environment when there is one: a system Python may refuse pip installs.
+if [ -z "${PYTHON:-}" ] && [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; fi
 PYTHON="${PYTHON:-python3}"
 CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/lib/chromium/chromium}"
 

@@ -60,6 +60,18 @@ def notices_of(chat_output: str | dict[str, Any] | list[dict[str, Any]]) -> dict
     return {m["metadata"]["title"]: m["content"] for m in _messages(chat_output) if m.get("metadata")}
 
 
+def shown_text(outputs: object) -> str:
+    """Every text in a handler's outputs, one per line: what the user is shown.
+
+    Not ``str(outputs)``: that escapes the newlines inside a reply, so a reply would not be found in it.
+    """
+    if isinstance(outputs, dict):
+        return "\n".join(shown_text(value) for value in outputs.values())
+    if isinstance(outputs, (list, tuple)):
+        return "\n".join(shown_text(item) for item in outputs)
+    return "" if outputs is None else str(outputs)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -118,7 +118,7 @@ def test_empty_prompt_sends_nothing(app: Client, standin: StandIn) -> None:
 def test_chat_sends_the_whole_history_on_the_second_turn(app: Client, standin: StandIn, non_streaming: bool) -> None:
     standin.default = Behaviour(chunk_delay=0.03)
     first = chat(app, "What's the fastest bird?", non_streaming=non_streaming, temperature=0.5)
-    second = chat(app, "Tell me more", non_streaming=non_streaming, temperature=0.9, model="palmyra-creative")
+    second = chat(app, "Tell me more", non_streaming=non_streaming, temperature=0.9, model="palmyra-x4")
     one, two = (r.body for r in standin.chat_requests())
     assert one["stream"] is two["stream"] is (not non_streaming)
     assert two["messages"] == [
@@ -127,7 +127,7 @@ def test_chat_sends_the_whole_history_on_the_second_turn(app: Client, standin: S
         {"role": "assistant", "content": reply_text(one)},
         {"role": "user", "content": "Tell me more"},
     ]
-    assert (two["temperature"], two["model"]) == (0.9, "palmyra-creative")
+    assert (two["temperature"], two["model"]) == (0.9, "palmyra-x4")
     for outputs in (first, second):
         texts = [reply_of(out[0]) for out in outputs]
         if non_streaming:
@@ -205,9 +205,32 @@ def test_offline_mode_answers_without_a_key_and_says_so() -> None:
     try:
         client = Client(url, verbose=False)
         reply = client.predict("hello offline", 0.4, False, "palmyra-x5", SYSTEM, api_name="/single_turn")[0]
-        assert reply == "Echo: hello offline [model=palmyra-x5 messages=2 temperature=0.4]"
+        assert reply == "Echo: hello offline\n\n[model=palmyra-x5 messages=2 temperature=0.4]"
         config = httpx.get(f"{url}config").text
         assert "Offline demo mode" in config and "WRITER_API_KEY" in config
+    finally:
+        demo.close()
+
+
+def _component_props(config: dict, elem_id: str) -> dict:
+    return next(c["props"] for c in config["components"] if c["props"].get("elem_id") == elem_id)
+
+
+def test_offline_a_visitor_key_goes_where_the_page_says_without_a_restart(standin: StandIn) -> None:
+    demo, url = launch(Settings(api_key=None, base_url=standin.url))  # WRITER_BASE_URL: the stand-in, to observe
+    try:
+        config = httpx.get(f"{url}config").json()
+        notice = _component_props(config, "offline-notice")["value"]
+        assert "enter your own key under “Your Writer API key”" in notice and "no restart needed" in notice
+        address = httpx.URL(standin.url)
+        assert _component_props(config, "own-key")["info"].startswith(f"Sent to {address.host}:{address.port} ")
+        client = Client(url, verbose=False)
+        reply = client.predict("my own key", 1.0, False, "palmyra-x5", SYSTEM, TEST_KEY, api_name="/single_turn")[0]
+        (record,) = standin.chat_requests()
+        assert record.headers["authorization"] == f"Bearer {TEST_KEY}"
+        assert reply == reply_text(record.body)
+        echo = client.predict("no key", 1.0, False, "palmyra-x5", SYSTEM, "", api_name="/single_turn")[0]
+        assert echo.startswith("Echo: no key") and len(standin.chat_requests()) == 1  # the offline stand-in's
     finally:
         demo.close()
 

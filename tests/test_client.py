@@ -9,19 +9,19 @@ import httpx
 from writerai import AsyncWriter
 
 from components import client
-from components.access import launch_auth
-from components.client import FALLBACK_MODELS, Settings, client_for, list_models
+from components.client import FALLBACK_MODELS, Settings, client_for, list_models, visitor_key_host, writer_for
 from components.standin import StandIn
+from components.startup import checked_start
 from tests.conftest import EXTRA_MODEL, TEST_KEY, free_port, run_async
 
 
 def test_settings_from_env_treats_blanks_as_unset() -> None:
     assert Settings.from_env({"WRITER_API_KEY": "  ", "WRITER_BASE_URL": "", "WRITER_MODEL": ""}) == Settings()
-    settings = Settings.from_env({"WRITER_API_KEY": "k", "WRITER_BASE_URL": "http://h", "WRITER_MODEL": "palmyra-fin"})
+    settings = Settings.from_env({"WRITER_API_KEY": "k", "WRITER_BASE_URL": "http://h", "WRITER_MODEL": "palmyra-x4"})
     assert (settings.api_key, settings.base_url, settings.model, settings.offline) == (
         "k",
         "http://h",
-        "palmyra-fin",
+        "palmyra-x4",
         False,
     )
     assert Settings().offline
@@ -47,6 +47,17 @@ def test_offline_mode_talks_to_a_local_stand_in_over_http() -> None:
     assert client_for(Settings()) is offline  # started once
 
 
+def test_a_visitor_key_goes_to_writer_unless_writer_base_url_names_another_host() -> None:
+    async def host_of(settings: Settings) -> str:
+        async with writer_for(settings, "visitor-key") as own:  # nothing is sent: only the client is made
+            return own.base_url.host
+
+    for settings in (Settings(), Settings(api_key="k")):
+        assert (visitor_key_host(settings), run_async(host_of(settings))) == ("api.writer.com", "api.writer.com")
+    proxy = Settings(base_url="http://user:secret@127.0.0.1:9/")
+    assert (visitor_key_host(proxy), run_async(host_of(proxy))) == ("127.0.0.1:9", "127.0.0.1")
+
+
 def test_models_come_from_the_api(standin: StandIn, writer: AsyncWriter) -> None:
     assert run_async(list_models(writer)) == [*FALLBACK_MODELS, EXTRA_MODEL]
     assert [(r.method, r.path) for r in standin.requests] == [("GET", "/v1/models")]
@@ -54,7 +65,7 @@ def test_models_come_from_the_api(standin: StandIn, writer: AsyncWriter) -> None
 
 def test_models_fall_back_to_the_built_in_list_when_unreachable() -> None:
     unreachable = AsyncWriter(api_key="k", base_url=f"http://127.0.0.1:{free_port()}", max_retries=0)
-    assert run_async(list_models(unreachable)) == list(FALLBACK_MODELS)
+    assert run_async(list_models(unreachable)) == list(FALLBACK_MODELS) == ["palmyra-x5", "palmyra-x4"]
 
 
 class _RecordingEnviron(dict):
@@ -71,8 +82,7 @@ class _RecordingEnviron(dict):
 
 def test_env_example_documents_every_setting_the_app_reads() -> None:
     environ = _RecordingEnviron()
-    Settings.from_env(environ)
-    launch_auth(share=False, allow_public_without_auth=False, environ=environ)
+    checked_start([], environ)  # what `python app.py` reads before it builds the page
     documented = set(
         re.findall(
             r"^#? ?([A-Z][A-Z_]+)=",

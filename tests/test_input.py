@@ -12,7 +12,7 @@ from gradio_client import Client
 from components.chat import MAX_PROMPT_CHARS
 from components.client import Settings
 from components.standin import StandIn, reply_text
-from tests.conftest import SYSTEM, TEST_KEY, launch, run_async
+from tests.conftest import SYSTEM, TEST_KEY, launch, run_async, shown_text
 from tests.gradio_queue import QueueResult, QueueSession, fn_index
 
 TABS = ["single_turn", "chat"]
@@ -20,7 +20,7 @@ TABS = ["single_turn", "chat"]
 
 def call(app: Client, tab: str, prompt: object, temperature: object = 1.0, model: object = "palmyra-x5") -> str:
     """Everything the user is shown for one request, as text."""
-    return str(app.predict(prompt, temperature, False, model, SYSTEM, api_name=f"/{tab}"))
+    return shown_text(app.predict(prompt, temperature, False, model, SYSTEM, api_name=f"/{tab}"))
 
 
 def assert_alive(app: Client, tab: str, standin: StandIn) -> None:

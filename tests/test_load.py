@@ -92,7 +92,7 @@ def small_capacity_app(standin_server: StandIn) -> Iterator[tuple[object, str]]:
 def test_the_server_keeps_a_bounded_number_of_sessions(small_capacity_app: tuple, standin: StandIn) -> None:
     demo, url = small_capacity_app
     results = run_async(converse(url, 25, 1))
-    assert [reply_of(turns[0].output[0]).split(" [")[0] for turns in results] == [
+    assert [reply_of(turns[0].output[0]).split("\n\n[")[0] for turns in results] == [
         f"Echo: marker-{number:03} turn 0" for number in range(25)
     ]
     assert len(standin.chat_requests()) == 25

@@ -17,14 +17,14 @@ from components.access import AccessError, launch_auth, parse_auth
 from components.client import Settings, SettingsError
 from components.limits import RateLimiter
 from components.standin import Behaviour, StandIn, reply_text
-from tests.conftest import SYSTEM, TEST_KEY, launch
+from tests.conftest import SYSTEM, TEST_KEY, launch, shown_text
 
 ROOT = Path(__file__).resolve().parent.parent
 VISITOR_KEY = "visitor-key-b41d9e"  # a marker, like TEST_KEY
 
 
 def ask(app: Client, tab: str, prompt: str, own_key: str = "") -> str:
-    return str(app.predict(prompt, 1.0, False, "palmyra-x5", SYSTEM, own_key, api_name=f"/{tab}"))
+    return shown_text(app.predict(prompt, 1.0, False, "palmyra-x5", SYSTEM, own_key, api_name=f"/{tab}"))
 
 
 def test_the_key_never_reaches_a_page_the_api_info_an_error_or_a_log(

@@ -38,6 +38,17 @@ def _chromium_present() -> None:
 
 
 @pytest.fixture(scope="session")
+def base_url() -> None:
+    """No base URL: every test opens the full URL of the app it launched.
+
+    Defined here so that pytest-playwright's own fallback (0.10.0, ``_BaseUrlFallback.base_url``) never
+    runs: it is a session fixture written as an instance method, which pytest 9.2 deprecates with a
+    PytestRemovedIn10Warning on the first test that opens a page, and pytest 10 will reject.
+    """
+    return
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     # Playwright already adds --headless, --no-sandbox and the no-background-network flags.
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": ["--disable-gpu", "--disable-quic"]}
