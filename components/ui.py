@@ -66,6 +66,9 @@ CSS = """
 #chatbot .message-row:has(.thought-group) .message { border: none; background: none; box-shadow: none; padding: 0; }
 #chatbot .thought-group { border: none; background: none; padding: 0 var(--size-2); font-size: var(--text-sm); }
 #chatbot .thought-group .title .md { white-space: nowrap; }
+/* Contrast: the card's one-line summary and the selected tab's name are read, not decoration. */
+#chatbot .thought-group .duration { color: var(--body-text-color); opacity: 0.85; }
+button[role="tab"].selected { color: var(--body-text-color); }
 #chatbot .message-buttons { margin-top: 0; margin-bottom: 0; }
 #chatbot .message-wrap > .message-row { margin-top: var(--size-2); margin-bottom: 0; }
 #chatbot .message-wrap > .message-row:has(.thought-group) { margin-top: 0; }
@@ -126,7 +129,8 @@ new MutationObserver(() => {
 # Run history is off: it saves every call's inputs in the browser (a visitor's key included) and
 # offers to upload them to a Hugging Face bucket.
 LAUNCH_OPTIONS: dict[str, Any] = {
-    "theme": gr.themes.Default(primary_hue="indigo"),
+    # Field hints darker than Gradio's default light grey (about 2:1 on white): they carry the valid ranges.
+    "theme": gr.themes.Default(primary_hue="indigo").set(block_info_text_color="*neutral_600"),
     "css": CSS + compare_tab.CSS,
     "head": KEYBOARD,
     "ssr_mode": False,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from components.standin import Behaviour, StandIn, reply_text
 from tests.browser.conftest import REPLY, open_app
@@ -224,3 +224,51 @@ def test_every_control_has_a_name(page: Page, app_url: str, tab: str) -> None:
         1 if tab == "Multi-turn" else 0
     )
     assert page.evaluate(UNNAMED_CONTROLS) == []
+
+
+# WCAG's contrast ratio of every visible element's own text against the first opaque background behind it.
+LOW_CONTRAST = """() => {
+    const parse = (colour) => {
+        const match = colour.match(/rgba?\\(([^)]+)\\)/);
+        if (!match) return null;
+        const [r, g, b, a = 1] = match[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+        return { r, g, b, a };
+    };
+    const channel = (x) => ((x /= 255) <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4);
+    const luminance = ({ r, g, b }) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    const background = (element) => {
+        for (; element; element = element.parentElement) {
+            const colour = parse(getComputedStyle(element).backgroundColor);
+            if (colour && colour.a > 0.5) return colour;
+        }
+        return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const low = [];
+    for (const element of document.querySelectorAll("body *")) {
+        if (!element.offsetParent) continue;
+        if (![...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+        const style = getComputedStyle(element);
+        const colour = parse(style.color);
+        if (!colour || style.visibility === "hidden" || Number(style.opacity) < 0.5) continue;
+        const [a, b] = [luminance(colour), luminance(background(element))];
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        if (ratio < 4.5) low.push([ratio.toFixed(2), element.textContent.trim().slice(0, 40)]);
+    }
+    return low;
+}"""
+
+
+@pytest.mark.parametrize("tab", ["Single-turn", "Multi-turn", "Compare"])
+def test_text_keeps_its_contrast_in_dark_mode(browser: Browser, app_url: str, standin: StandIn, tab: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    page = context.new_page()
+    try:
+        open_app(page, f"{app_url}?__theme=dark", tab)
+        open_every_panel(page)
+        submit_in(page, tab)
+        standin.wait_for_chat(1)
+        expect(page.get_by_text("Echo: hello after looking around").first).to_be_visible()
+        low = page.evaluate(LOW_CONTRAST)
+        assert low == [], f"text below 4.5:1 in dark mode: {low}"
+    finally:
+        context.close()
