@@ -17,8 +17,9 @@ import gradio as gr
 import pandas as pd
 
 from components import widgets
+from components.bounds import BoundedTextbox
 from components.cards import STOPPED, format_card
-from components.chat import InvalidRequestError, ReplyUpdate, RunCard
+from components.chat import MAX_PROMPT_CHARS, InvalidRequestError, ReplyUpdate, RunCard
 from components.compare import (
     DEFAULT_TEMPERATURES,
     MAX_MODELS,
@@ -149,10 +150,11 @@ def _layout(model_choices: list[str], default_model: str) -> CompareTab:
     )
     with gr.Row(elem_id="cmp-top"):
         with gr.Column(scale=3):
-            prompt = gr.Textbox(
+            prompt = BoundedTextbox(
                 label="Prompt",
                 lines=2,
-                placeholder="One prompt, many settings (Shift+Enter runs Compare)",
+                max_length=MAX_PROMPT_CHARS,
+                placeholder="One prompt, many settings (Ctrl+Enter runs Compare)",
                 elem_id="cmp-prompt",
             )
             with gr.Row():
@@ -164,9 +166,10 @@ def _layout(model_choices: list[str], default_model: str) -> CompareTab:
                 )
                 versus = gr.Button("Stream vs. non-stream", scale=2, min_width=200, elem_id="cmp-versus")
         with gr.Column(scale=2, elem_id="cmp-settings"):
-            temperatures = gr.Textbox(
+            temperatures = BoundedTextbox(
                 DEFAULT_TEMPERATURES,
                 label="Temperatures",
+                max_length=200,
                 info=f"Up to {MAX_TEMPERATURES}, separated by commas, each from 0.0 to 2.0",
                 elem_id="cmp-temperatures",
             )

@@ -17,15 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 from writerai import AsyncWriter
 
 from components import chat, client, compare_tab, saved_chats, saving, snippets, widgets
+from components.bounds import MAX_REQUEST_BYTES, BodyLimit, BoundedChatbot, BoundedTextbox
 from components.cards import card_message, format_card
 from components.chat import InvalidRequestError, ReplyUpdate, Sampling
 from components.compare import Cell, fan_out
 from components.limits import RateLimiter
 from components.runs import InFlight
 
+MAX_KEY_CHARS = 512  # a Writer key is far shorter; a 1 MB one would go upstream as a 1 MB header
 CHAT_HEIGHT = 520  # px; inside a tab the chatbot otherwise keeps Gradio's cramped 400 px default
 # Handlers are async and I/O-bound: they hold no thread while waiting on Writer, so many
 # visitors can stream at once. Gradio's default of 1 per event would queue every visitor
@@ -136,6 +139,10 @@ LAUNCH_OPTIONS: dict[str, Any] = {
     "ssr_mode": False,
     "run_history": False,
     "state_session_capacity": SESSION_CAPACITY,
+    # Every request body and upload bounded (components/bounds.py); an import a little over its own limit
+    # still reaches the importer, whose message says what the limit is.
+    "max_file_size": MAX_REQUEST_BYTES,
+    "app_kwargs": {"middleware": [Middleware(BodyLimit, limit=MAX_REQUEST_BYTES)]},
     # Gradio's own input checks (a slider given "abc") then reach API callers in words rather than as a
     # generic failure. Our handlers raise only gr.Error, and catch every SDK error, so nothing else leaks.
     "show_error": True,
@@ -423,9 +430,11 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         if settings.offline:
             gr.Markdown(OFFLINE_NOTICE, elem_id="offline-notice")
         with gr.Accordion("Your Writer API key", open=settings.visitor_key_required, elem_id="own-key-panel"):
-            own_key = gr.Textbox(
+            own_key = BoundedTextbox(
                 "",  # a default, so API callers may leave it out
                 type="password",
+                label="Your Writer API key",
+                max_length=MAX_KEY_CHARS,
                 show_label=False,
                 placeholder="Optional: your own key, used for your requests only"
                 if not settings.visitor_key_required
@@ -438,7 +447,13 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         with gr.Tab("Single-turn", id="single-turn"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    prompt = gr.Textbox(label="Prompt", lines=3, placeholder="Ask Palmyra anything", elem_id="prompt")
+                    prompt = BoundedTextbox(
+                        label="Prompt",
+                        lines=3,
+                        max_length=chat.MAX_PROMPT_CHARS,
+                        placeholder="Ask Palmyra anything (Ctrl+Enter sends)",
+                        elem_id="prompt",
+                    )
                     with gr.Row():
                         submit = gr.Button("Submit", variant="primary", elem_id="submit")
                         stop = gr.Button("Stop", variant="stop", interactive=False, elem_id="stop")
@@ -495,7 +510,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             with gr.Column(scale=3, min_width=320, elem_id="chat-column"):
                 conversation = saved_chats.SavedChatsInterface(
                     multi_turn,
-                    chatbot=gr.Chatbot(
+                    chatbot=BoundedChatbot(
                         height=CHAT_HEIGHT,
                         label="Conversation",
                         show_label=False,  # its floating label sat on top of the first message
@@ -504,8 +519,10 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                         group_consecutive_messages=False,
                         elem_id="chatbot",
                     ),
-                    textbox=gr.Textbox(
+                    textbox=BoundedTextbox(
                         placeholder="Message Palmyra",
+                        label="Message",
+                        max_length=chat.MAX_PROMPT_CHARS,
                         show_label=False,
                         container=False,
                         scale=7,

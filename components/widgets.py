@@ -10,6 +10,9 @@ from dataclasses import dataclass
 import gradio as gr
 
 from components import chat
+from components.bounds import BoundedTextbox
+
+NUMBER_CHARS = 32  # a number, typed: anything longer is not one
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,15 @@ class Controls:
 
 def system_box(tab: str) -> gr.Textbox:
     """The system message, the cookbook's by default; unrendered."""
-    return gr.Textbox(chat.SYSTEM_MESSAGE, lines=4, show_label=False, elem_id=f"{tab}-system", render=False)
+    return BoundedTextbox(
+        chat.SYSTEM_MESSAGE,
+        lines=4,
+        label="System message",
+        show_label=False,
+        max_length=chat.MAX_PROMPT_CHARS,
+        elem_id=f"{tab}-system",
+        render=False,
+    )
 
 
 def parameter_boxes(tab: str) -> tuple[gr.Textbox, gr.Textbox, gr.Textbox]:
@@ -45,27 +56,30 @@ def parameter_boxes(tab: str) -> tuple[gr.Textbox, gr.Textbox, gr.Textbox]:
     message for a bad one, and nothing is sent.
     """
     return (
-        gr.Textbox(
+        BoundedTextbox(
             "",
             label="top_p",
+            max_length=NUMBER_CHARS,
             placeholder="API default",
             info="Nucleus sampling, above 0 and at most 1. Empty: the API's default",
             max_lines=1,
             elem_id=f"{tab}-top-p",
             render=False,
         ),
-        gr.Textbox(
+        BoundedTextbox(
             "",
             label="max_tokens",
+            max_length=NUMBER_CHARS,
             placeholder="model default",
             info=f"Longest reply, 1 to {chat.MAX_OUTPUT_TOKENS:,} tokens. Empty: the model's default",
             max_lines=1,
             elem_id=f"{tab}-max-tokens",
             render=False,
         ),
-        gr.Textbox(
+        BoundedTextbox(
             "",
             label="Stop sequences",
+            max_length=chat.MAX_STOP_SEQUENCES * (chat.MAX_STOP_CHARS + 1),
             info=f"One per line, up to {chat.MAX_STOP_SEQUENCES}: the reply ends before any of them",
             lines=2,
             elem_id=f"{tab}-stop",

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 
 from components.chat import MAX_PROMPT_CHARS
 from components.client import Settings
@@ -38,10 +39,28 @@ def test_an_empty_prompt_sends_nothing_and_says_so(app: Client, standin: StandIn
 
 @pytest.mark.parametrize("tab", TABS)
 def test_a_huge_prompt_is_refused_before_sending(app: Client, standin: StandIn, tab: str) -> None:
-    shown = call(app, tab, "x" * (MAX_PROMPT_CHARS + 1))
-    assert f"the limit is {MAX_PROMPT_CHARS:,}" in shown
+    with pytest.raises(AppError, match=f"the limit is {MAX_PROMPT_CHARS:,}"):
+        call(app, tab, "x" * (MAX_PROMPT_CHARS + 1))
     assert standin.chat_requests() == []
     assert_alive(app, tab, standin)
+
+
+@pytest.mark.parametrize("tab", TABS)
+@pytest.mark.parametrize("prompt", [{"text": "hi"}, ["hi"], True], ids=["dict", "list", "bool"])
+def test_a_prompt_that_is_not_text_is_refused_not_sent_as_its_repr(
+    app: Client, standin: StandIn, tab: str, prompt: object
+) -> None:
+    with pytest.raises(AppError, match="must be text"):
+        call(app, tab, prompt)
+    assert standin.chat_requests() == []
+    assert_alive(app, tab, standin)
+
+
+@pytest.mark.parametrize("own_key", [["a", "b"], "k" * 1_000_000], ids=["list", "1 MB"])
+def test_a_visitor_key_that_is_not_a_key_is_refused(app: Client, standin: StandIn, own_key: object) -> None:
+    with pytest.raises(AppError, match="Your Writer API key"):
+        app.predict("hi", 1.0, False, "palmyra-x5", SYSTEM, own_key, api_name="/single_turn")
+    assert standin.chat_requests() == []
 
 
 @pytest.mark.parametrize("tab", TABS)

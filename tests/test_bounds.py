@@ -1,0 +1,83 @@
+"""Memory and disk per visitor stay bounded however the data arrives: the page, the API, the internal events.
+
+Each test sends what an attacker with the link could send, over real HTTP, and then looks at what
+the server kept for that session.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+import httpx
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from components.bounds import MAX_HISTORY_BYTES, MAX_REQUEST_BYTES, history_bytes
+from components.chat import MAX_PROMPT_CHARS
+from components.client import Settings
+from components.standin import StandIn
+from tests.conftest import TEST_KEY, launch
+
+
+@pytest.fixture(scope="module")
+def served(standin_server: StandIn) -> Iterator[tuple[gr.Blocks, str]]:
+    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin_server.url, rate_limit_per_minute=0))
+    yield demo, url
+    demo.close()
+
+
+def sync_event(demo: gr.Blocks) -> tuple[int, gr.State]:
+    """ChatInterface's internal step that copies the chat shown into the kept history, and that state."""
+    (chatbot,) = [block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "chatbot"]
+    for index, fn in demo.fns.items():
+        states = [block for block in fn.outputs if isinstance(block, gr.State)]
+        if list(fn.inputs) == [chatbot] and len(states) == 2:
+            return index, states[0]
+    raise LookupError("ChatInterface's sync step")
+
+
+def kept_history(demo: gr.Blocks, session_hash: str) -> list[Any]:
+    """The conversation the server keeps for a session (ChatInterface's state)."""
+    _, chatbot_state = sync_event(demo)
+    return demo.state_holder[session_hash].get(chatbot_state._id, [])
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(served: tuple[gr.Blocks, str]) -> None:
+    _, url = served
+    body = b'{"data": ["' + b"x" * (MAX_REQUEST_BYTES + 1) + b'"], "fn_index": 0, "session_hash": "s"}'
+    response = httpx.post(f"{url}gradio_api/queue/join", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    upload = httpx.post(f"{url}gradio_api/upload", files={"files": ("big.json", b"x" * (MAX_REQUEST_BYTES + 1))})
+    assert upload.status_code == 413
+
+
+def test_the_internal_sync_event_cannot_set_a_history_over_the_bound(served: tuple[gr.Blocks, str]) -> None:
+    demo, url = served
+    session = uuid.uuid4().hex
+    message = {"role": "user", "content": [{"type": "text", "text": "y" * 500_000}], "metadata": None, "options": None}
+    huge = [message] * 5  # 2.5 MB as JSON: under the body limit, over the history bound
+    assert MAX_HISTORY_BYTES < len(json.dumps(huge)) < MAX_REQUEST_BYTES
+    payload = {"data": [huge], "fn_index": sync_event(demo)[0], "session_hash": session}
+    response = httpx.post(f"{url}gradio_api/run/predict", json=payload, timeout=30)
+    assert "over 2 MB" in response.text
+    assert kept_history(demo, session) == []
+    small = {"data": [[message]], "fn_index": sync_event(demo)[0], "session_hash": session}
+    assert httpx.post(f"{url}gradio_api/run/predict", json=small, timeout=30).status_code == 200
+    assert history_bytes(kept_history(demo, session)) < MAX_HISTORY_BYTES
+
+
+def test_a_refused_prompt_through_the_chat_api_is_not_kept(served: tuple[gr.Blocks, str], standin: StandIn) -> None:
+    demo, url = served
+    client = Client(url, verbose=False)
+    client.predict("hello", 1.0, False, "palmyra-x5", "", "", api_name="/chat")
+    with pytest.raises(AppError, match="the limit is"):
+        client.predict("z" * (MAX_PROMPT_CHARS + 1), 1.0, False, "palmyra-x5", "", "", api_name="/chat")
+    kept = kept_history(demo, client.session_hash)
+    assert [m["role"] for m in kept if not m.get("metadata")] == ["user", "assistant"]
+    assert history_bytes(kept) < 10_000
+    assert len(standin.chat_requests()) == 1
