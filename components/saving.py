@@ -7,6 +7,7 @@ before anything changes: a bad file leaves the conversation and the settings as 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -27,7 +28,19 @@ EXPORT_MAX_AGE = 3600  # seconds an export file is kept for its download (Blocks
 NOTHING_TO_EXPORT = "Nothing to download yet: the conversation is empty."
 
 
-_scratch = tempfile.TemporaryDirectory(prefix="palmyra-exports-")  # removed when the process exits
+_SCRATCH_PREFIX = "palmyra-exports-"
+
+
+def _remove_abandoned_scratch(max_age: float = EXPORT_MAX_AGE) -> None:
+    """A killed process leaves its scratch folder behind: remove those older than an export lives."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SCRATCH_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if time.time() - folder.stat().st_mtime > max_age:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+_remove_abandoned_scratch()
+_scratch = tempfile.TemporaryDirectory(prefix=_SCRATCH_PREFIX)  # removed when the process exits
 _SCRATCH_AGE = 60  # seconds: by then Gradio has copied a file into its own cache, which it cleans itself
 
 

@@ -158,6 +158,9 @@ def from_json(raw: bytes, *, known_models: Iterable[str]) -> Transcript:
         raise TranscriptError(msg) from None
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:  # e.g. 100,000 nested lists: the parser runs out of stack
+        msg = "The file's JSON is nested too deeply to be an export."
+        raise TranscriptError(msg) from None
     except ValueError as problem:
         msg = (
             f"The file is not valid JSON: {getattr(problem, 'msg', problem)} (line {getattr(problem, 'lineno', '?')})."

@@ -53,6 +53,10 @@ OFFLINE_NOTICE = (
     "give the app a key of its own, set `WRITER_API_KEY` in the environment or in `.env` (on Hugging "
     "Face Spaces: a Space secret) and restart the app."
 )
+MALFORMED_KEY = (
+    "That API key cannot be right: it has a space, a line break or a character outside ASCII. "
+    "Copy it again from Writer's dashboard."
+)
 VISITOR_KEY_REQUIRED = (
     "This app asks each visitor to use their own Writer API key: enter it under "
     "“Your Writer API key” at the top of the page."
@@ -241,7 +245,8 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
     model_dropdowns: list[tuple[gr.Dropdown, list[str]]] = []
 
     async def refresh_models() -> list[Any]:
-        if not listed_models:
+        # When visitors must bring their own key the server's is not theirs to spend, not even on a list.
+        if not listed_models and not settings.visitor_key_required:
             listed_models.extend(await client.list_models(client.client_for(settings)))
         choices = list(dict.fromkeys([settings.model, *listed_models]))
         return [gr.update(choices=[*before, *choices]) for _, before in model_dropdowns]
@@ -287,6 +292,9 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         visitor_key = own_key.strip() if isinstance(own_key, str) and own_key.strip() else None
         if settings.visitor_key_required and not visitor_key:
             raise InvalidRequestError(VISITOR_KEY_REQUIRED)
+        if visitor_key is not None and (not visitor_key.isascii() or any(c.isspace() for c in visitor_key)):
+            # It would go upstream as an HTTP header: a line break is refused there and retried as a network failure.
+            raise InvalidRequestError(MALFORMED_KEY)
         messages = chat.build_messages(history, checked_prompt, str(system))
         messages, trimmed = chat.fit_to_context(messages, settings.context_tokens)
         return Plan(messages, checked_temperature, str(model), checked_sampling, visitor_key, trimmed)

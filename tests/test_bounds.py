@@ -7,8 +7,13 @@ the server kept for that session.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -17,10 +22,12 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from components import saving, transcript
 from components.bounds import MAX_HISTORY_BYTES, MAX_REQUEST_BYTES, history_bytes
 from components.chat import MAX_PROMPT_CHARS
 from components.client import Settings
 from components.standin import StandIn
+from components.transcript import TranscriptError
 from tests.conftest import TEST_KEY, launch
 
 
@@ -81,3 +88,45 @@ def test_a_refused_prompt_through_the_chat_api_is_not_kept(served: tuple[gr.Bloc
     assert [m["role"] for m in kept if not m.get("metadata")] == ["user", "assistant"]
     assert history_bytes(kept) < 10_000
     assert len(standin.chat_requests()) == 1
+
+
+def test_a_nesting_bomb_import_gets_a_message_not_a_recursion_error() -> None:
+    bomb = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(TranscriptError, match="nested too deeply"):
+        transcript.from_json(bomb, known_models=["palmyra-x5"])
+
+
+@pytest.mark.parametrize("own_key", ["abc\r\nX-Injected: 1", "two words", "ключ"], ids=["crlf", "space", "non-ascii"])
+def test_a_malformed_visitor_key_is_refused_and_nothing_is_sent(
+    served: tuple[gr.Blocks, str], standin: StandIn, own_key: str
+) -> None:
+    _, url = served
+    shown = Client(url, verbose=False).predict("hi", 1.0, False, "palmyra-x5", "", own_key, api_name="/single_turn")
+    assert "That API key cannot be right" in str(shown)
+    assert standin.chat_requests() == []
+
+
+def test_with_visitor_keys_required_the_model_list_does_not_spend_the_server_key(standin: StandIn) -> None:
+    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin.url, visitor_key_required=True))
+    try:
+        (index,) = [i for i, fn in demo.fns.items() if fn.name == "refresh_models"]
+        response = httpx.post(f"{url}gradio_api/run/predict", json={"data": [], "fn_index": index, "session_hash": "v"})
+        assert response.status_code == 200
+        assert [r for r in standin.requests if r.path == "/v1/models"] == []
+    finally:
+        demo.close()
+
+
+def test_scratch_folders_left_by_a_killed_process_are_removed() -> None:
+    root = Path(tempfile.gettempdir())
+    old, fresh = root / "palmyra-exports-killed-test", root / "palmyra-exports-fresh-test"
+    for folder in (old, fresh):
+        (folder / "x").mkdir(parents=True, exist_ok=True)
+    two_hours_ago = time.time() - 7_200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    try:
+        saving._remove_abandoned_scratch()
+        assert not old.exists() and fresh.exists()
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
