@@ -28,7 +28,7 @@ from components.startup import Start, checked_start  # noqa: E402
 # before the slow part below. Imported as a module: only the settings.
 START = checked_start(sys.argv[1:]) if __name__ == "__main__" else Start(Settings.from_env())
 
-from components.ui import LAUNCH_OPTIONS, build_demo  # noqa: E402 - after the checks: importing Gradio takes seconds
+from components.ui import build_demo, launch_options  # noqa: E402 - after the checks: importing Gradio takes seconds
 
 demo = build_demo(START.settings)
 
@@ -39,4 +39,4 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request is noise
     # GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are read by launch() itself.
-    demo.launch(share=START.share or None, auth=START.auth, **LAUNCH_OPTIONS)
+    demo.launch(share=START.share or None, auth=START.auth, **launch_options(START.settings))

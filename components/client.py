@@ -58,6 +58,9 @@ class Settings:
     # The rate limit counts per visitor address, never per session (a new session costs nothing). Behind
     # proxies, the address is the one the last trusted proxy added to X-Forwarded-For: this many hops.
     trusted_proxy_hops: int = 0
+    # Sessions whose state the server keeps (the least recently used beyond are forgotten). Each holds at most
+    # ~4.8 MB (2 x the 2 MB chat cap + ~0.8 MB of Gradio's own), so 500 stay under 2.4 GB: a small Space.
+    session_capacity: int = 500
     context_tokens: int = 24_000  # history is trimmed to fit; Writer's default limit is 25,000 tokens/minute
     # Conversations saved in visitors' browsers are readable only with the key they were saved with.
     # None: a new key each start, so a restart hides them; a fixed one keeps them across restarts.
@@ -86,6 +89,7 @@ class Settings:
             rate_limit_per_minute=_number(get, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, int),
             trusted_proxy_hops=_number(get, "TRUSTED_PROXY_HOPS", 1 if on_spaces else 0, int),
             context_tokens=_number(get, "WRITER_CONTEXT_TOKENS", cls.context_tokens, int),
+            session_capacity=max(1, _number(get, "SESSION_CAPACITY", cls.session_capacity, int)),
             history_key=get("CHAT_HISTORY_KEY"),
         )
 

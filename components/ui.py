@@ -34,9 +34,6 @@ CHAT_HEIGHT = 520  # px; inside a tab the chatbot otherwise keeps Gradio's cramp
 # visitors can stream at once. Gradio's default of 1 per event would queue every visitor
 # behind the first; the bound keeps a flood on a public link from exhausting the server.
 CONCURRENCY_LIMIT = 64
-# Gradio keeps each session's state (the conversation) in memory and forgets the least recently
-# used sessions beyond this many: the server's memory stays bounded however many visitors come.
-SESSION_CAPACITY = 2_000
 EXAMPLES = (
     "What's the fastest land animal?",
     "I need some synonyms for 'awesome'",
@@ -142,7 +139,9 @@ LAUNCH_OPTIONS: dict[str, Any] = {
     "head": KEYBOARD,
     "ssr_mode": False,
     "run_history": False,
-    "state_session_capacity": SESSION_CAPACITY,
+    # Gradio keeps each session's state (the conversation) and forgets the least recently used beyond this:
+    # with components/bounds.py's cap on a session's chat, the server's memory is bounded (README).
+    "state_session_capacity": client.Settings.session_capacity,
     # Every request body and upload bounded (components/bounds.py); an import a little over its own limit
     # still reaches the importer, whose message says what the limit is.
     "max_file_size": MAX_REQUEST_BYTES,
@@ -590,6 +589,11 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
     _list_saved_chats_after_storage_is_read(demo, conversation)
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
     return demo
+
+
+def launch_options(settings: client.Settings) -> dict[str, Any]:
+    """LAUNCH_OPTIONS with the settings that belong to the launch."""
+    return LAUNCH_OPTIONS | {"state_session_capacity": settings.session_capacity}
 
 
 def _list_saved_chats_after_storage_is_read(demo: gr.Blocks, conversation: gr.ChatInterface) -> None:
