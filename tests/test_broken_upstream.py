@@ -6,8 +6,11 @@ The real SDK talks over real HTTP to tests/broken_upstream.py, which answers wro
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from gradio_client import Client
 from writerai import AsyncWriter
@@ -15,8 +18,10 @@ from writerai import AsyncWriter
 from components.chat import EMPTY_STREAM, NO_FINISH, UNREADABLE, ReplyUpdate, generate_reply
 from components.client import Settings
 from components.retry import ReplyLimits, RetryPolicy
+from components.streaming import HEARTBEAT
 from tests.broken_upstream import BrokenUpstream
 from tests.conftest import TEST_KEY, launch, notices_of, reply_of, run_async
+from tests.gradio_queue import fn_index
 
 FAST = ReplyLimits(first_token=1.0, reply=2.0, max_chars=500)
 
@@ -127,3 +132,47 @@ def test_through_the_app_each_fault_is_a_message_and_the_chat_goes_on(
         assert reply_of(output[0]) == "Hello "  # the partial text is kept
     broken.mode = "implausible"
     assert reply_of(client.predict("again", 1.0, False, "palmyra-x5", "", "", api_name="/chat")[0]) == "Odd metadata"
+
+
+@pytest.fixture(scope="module")
+def patient_app(broken: BrokenUpstream) -> Iterator[str]:
+    """Deadlines far away: only the visitor leaving can end a silent request here."""
+    limits = ReplyLimits(first_token=60, reply=60, max_chars=500)
+    demo, url = launch(Settings(api_key=TEST_KEY, base_url=broken.url, limits=limits, rate_limit_per_minute=0))
+    yield url
+    demo.close()
+
+
+def test_a_visitor_who_leaves_while_upstream_is_silent_has_the_request_closed(
+    broken: BrokenUpstream, patient_app: str
+) -> None:
+    broken.mode = "silent"
+    before = len(broken.connections)
+
+    async def join_then_leave() -> None:
+        async with httpx.AsyncClient(timeout=30) as http:
+            config = (await http.get(f"{patient_app}config")).json()
+            session = uuid.uuid4().hex[:11]
+            payload = {
+                "data": ["hello?", 1.0, False, "palmyra-x5", "", "", "", "", ""],
+                "fn_index": fn_index(config, "single_turn"),
+                "session_hash": session,
+                "event_data": None,
+                "trigger_id": None,
+            }
+            (await http.post(f"{patient_app}gradio_api/queue/join", json=payload)).raise_for_status()
+            params = {"session_hash": session}
+            async with http.stream("GET", f"{patient_app}gradio_api/queue/data", params=params) as stream:
+                async for line in stream.aiter_lines():
+                    if '"process_starts"' in line:
+                        break  # the reply has started: the visitor closes the tab
+
+    run_async(join_then_leave())
+    deadline = time.monotonic() + 10
+    while len(broken.connections) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(broken.connections) == before + 1, "the request never reached the upstream"
+    left = time.monotonic()
+    # Closed at the next heartbeat (every 5 s of silence), long before the 60 s deadlines.
+    assert broken.wait_all_closed(timeout=HEARTBEAT + 5), "the upstream request outlived its visitor"
+    assert time.monotonic() - left < HEARTBEAT + 5
