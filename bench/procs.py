@@ -111,6 +111,7 @@ def start_app(stack: ExitStack, log_dir: Path, standin_url: str) -> tuple[Proces
         "GRADIO_SERVER_PORT": str(port),
         "GRADIO_ANALYTICS_ENABLED": "False",
         "RATE_LIMIT_PER_MINUTE": "0",
+        "MAX_REQUESTS_AT_ONCE": "0",  # every benchmark session comes from 127.0.0.1
         "VISITOR_KEY": "optional",
     }
     process = _spawn(stack, "app", ["-m", "bench.app_server"], env, log_dir)

@@ -58,6 +58,8 @@ class Settings:
     # The rate limit counts per visitor address, never per session (a new session costs nothing). Behind
     # proxies, the address is the one the last trusted proxy added to X-Forwarded-For: this many hops.
     trusted_proxy_hops: int = 0
+    # Replies one visitor may have under way at once (a Compare run counts as one); 0: no limit.
+    max_requests_at_once: int = 4
     # Sessions whose state the server keeps (the least recently used beyond are forgotten). Each holds at most
     # ~4.8 MB (2 x the 2 MB chat cap + ~0.8 MB of Gradio's own), so 500 stay under 2.4 GB: a small Space.
     session_capacity: int = 500
@@ -90,6 +92,7 @@ class Settings:
             trusted_proxy_hops=_number(get, "TRUSTED_PROXY_HOPS", 1 if on_spaces else 0, int),
             context_tokens=_number(get, "WRITER_CONTEXT_TOKENS", cls.context_tokens, int),
             session_capacity=max(1, _number(get, "SESSION_CAPACITY", cls.session_capacity, int)),
+            max_requests_at_once=_number(get, "MAX_REQUESTS_AT_ONCE", cls.max_requests_at_once, int),
             history_key=get("CHAT_HISTORY_KEY"),
         )
 

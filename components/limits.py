@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 class RateLimiter:
@@ -48,3 +49,33 @@ class RateLimiter:
 
     def __len__(self) -> int:
         return len(self._seen)
+
+
+class ConcurrencyLimit:
+    """At most ``limit`` requests under way at once for each key (0: no limit).
+
+    The rate limit bounds how many requests a visitor makes in a minute; this bounds how many
+    of the server's queue slots and upstream connections one visitor holds at a time.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._active: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def full(self, key: str) -> bool:
+        with self._lock:
+            return 0 < self.limit <= self._active[key]
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        """One request under way for ``key`` while inside."""
+        with self._lock:
+            self._active[key] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active[key] -= 1
+                if not self._active[key]:
+                    del self._active[key]  # memory only for visitors with requests under way

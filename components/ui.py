@@ -25,7 +25,7 @@ from components.bounds import MAX_REQUEST_BYTES, BodyLimit, BoundedChatbot, Boun
 from components.cards import card_message, format_card
 from components.chat import InvalidRequestError, ReplyUpdate, Sampling
 from components.compare import Cell, fan_out
-from components.limits import RateLimiter
+from components.limits import ConcurrencyLimit, RateLimiter
 from components.runs import InFlight
 
 MAX_KEY_CHARS = 512  # a Writer key is far shorter; a 1 MB one would go upstream as a 1 MB header
@@ -163,6 +163,7 @@ class Plan:
     sampling: Sampling
     visitor_key: str | None  # the visitor's own key, for this request only
     trimmed: int  # how many old messages were left out to fit the context budget
+    visitor: str  # whose request it is: their address, as the rate limit counts them
 
 
 def visitor_address(request: gr.Request | None, trusted_hops: int) -> str:
@@ -251,6 +252,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         return [gr.update(choices=[*before, *choices]) for _, before in model_dropdowns]
 
     limiter = RateLimiter(settings.rate_limit_per_minute)
+    under_way = ConcurrencyLimit(settings.max_requests_at_once)  # queue slots and connections one visitor holds
     runs = InFlight()  # what each visitor's tabs are generating, so that Stop can say what it stopped
 
     def charge(request: gr.Request | None, count: int = 1) -> None:
@@ -282,6 +284,13 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         The rate limit comes first: a refused request counts too, or refusals would cost nothing.
         """
         charge(request, count)
+        visitor = visitor_address(request, settings.trusted_proxy_hops)
+        if under_way.full(visitor):
+            msg = (
+                f"You already have {settings.max_requests_at_once} replies under way: "
+                "wait for one to finish (or stop it), then try again."
+            )
+            raise InvalidRequestError(msg)
         known_models = [*model_choices, *listed_models]
         checked_temperature = chat.check_parameters(temperature, model, known_models)
         for other in extra_models:
@@ -296,7 +305,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             raise InvalidRequestError(MALFORMED_KEY)
         messages = chat.build_messages(history, checked_prompt, str(system))
         messages, trimmed = chat.fit_to_context(messages, settings.context_tokens)
-        return Plan(messages, checked_temperature, str(model), checked_sampling, visitor_key, trimmed)
+        return Plan(messages, checked_temperature, str(model), checked_sampling, visitor_key, trimmed, visitor)
 
     def reply(
         writer: AsyncWriter, plan: Plan, *, model: str, temperature: float, stream: bool
@@ -314,25 +323,26 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         )
 
     async def replies(plan: Plan, non_streaming: object) -> AsyncIterator[ReplyUpdate]:
-        async with (
-            client.writer_for(settings, plan.visitor_key) as writer,
-            aclosing(
-                reply(writer, plan, model=plan.model, temperature=plan.temperature, stream=not non_streaming)
-            ) as updates,
-        ):
-            async for update in updates:
-                yield update
+        stream = not non_streaming
+        with under_way.hold(plan.visitor):
+            async with (
+                client.writer_for(settings, plan.visitor_key) as writer,
+                aclosing(reply(writer, plan, model=plan.model, temperature=plan.temperature, stream=stream)) as updates,
+            ):
+                async for update in updates:
+                    yield update
 
     async def run_cells(plan: Plan, cells: list[Cell]) -> AsyncIterator[list[ReplyUpdate | None]]:
         """The compare tab's cells, all at once on one client, through the same reply generator."""
-        async with client.writer_for(settings, plan.visitor_key) as writer:
-            cell_replies = [
-                reply(writer, plan, model=cell.model, temperature=cell.temperature, stream=cell.stream)
-                for cell in cells
-            ]
-            async with aclosing(fan_out(cell_replies)) as snapshots:
-                async for snapshot in snapshots:
-                    yield snapshot
+        with under_way.hold(plan.visitor):
+            async with client.writer_for(settings, plan.visitor_key) as writer:
+                cell_replies = [
+                    reply(writer, plan, model=cell.model, temperature=cell.temperature, stream=cell.stream)
+                    for cell in cells
+                ]
+                async with aclosing(fan_out(cell_replies)) as snapshots:
+                    async for snapshot in snapshots:
+                        yield snapshot
 
     async def single_turn(
         prompt: str,

@@ -109,8 +109,10 @@ def launch(settings: Settings, **overrides: Any) -> tuple[gr.Blocks, str]:
 @pytest.fixture(scope="session")
 def app_url(standin_server: StandIn) -> Iterator[str]:
     """The app, served once per session, talking to the stand-in with a key."""
-    # No rate limit: it counts per address, and every test comes from 127.0.0.1 (its own tests launch apps).
-    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin_server.url, rate_limit_per_minute=0))
+    # No rate or concurrency limit: they count per address, and every test comes from 127.0.0.1 (their own
+    # tests launch apps of their own).
+    settings = Settings(api_key=TEST_KEY, base_url=standin_server.url, rate_limit_per_minute=0, max_requests_at_once=0)
+    demo, url = launch(settings)
     yield url
     demo.close()
 

@@ -83,7 +83,8 @@ def test_fifty_concurrent_sessions_never_see_each_other(app_url: str, standin: S
 def small_capacity_app(standin_server: StandIn) -> Iterator[tuple[object, str]]:
     """The app keeping at most 10 sessions' state, as SESSION_CAPACITY does at scale."""
     demo, url = launch(
-        Settings(api_key=TEST_KEY, base_url=standin_server.url, rate_limit_per_minute=0), state_session_capacity=10
+        Settings(api_key=TEST_KEY, base_url=standin_server.url, rate_limit_per_minute=0, max_requests_at_once=0),
+        state_session_capacity=10,
     )
     yield demo, url
     demo.close()

@@ -220,3 +220,27 @@ def test_without_a_trusted_proxy_the_header_is_ignored(limited_url: str, standin
     for forged in ("10.0.0.1", "10.0.0.2"):
         ask(from_address(limited_url, forged), "single_turn", "hello")
     assert "Too many requests" in ask(from_address(limited_url, "10.0.0.3"), "single_turn", "hello")
+
+
+def test_one_visitor_holds_at_most_a_few_replies_at_once(standin: StandIn) -> None:
+    settings = Settings(api_key=TEST_KEY, base_url=standin.url, rate_limit_per_minute=0, max_requests_at_once=2)
+    demo, url = launch(settings)
+    try:
+        standin.default = Behaviour(chunk_delay=0.3)
+        jobs = [
+            Client(url, verbose=False).submit("slow", 1.0, False, "palmyra-x5", SYSTEM, "", api_name="/single_turn")
+        ]
+        jobs.append(
+            Client(url, verbose=False).submit("slow", 1.0, False, "palmyra-x5", SYSTEM, "", api_name="/single_turn")
+        )
+        standin.wait_for_chat(2)
+        refused = ask(Client(url, verbose=False), "single_turn", "a third at once")
+        assert "You already have 2 replies under way" in refused
+        assert len(standin.chat_requests()) == 2
+        for job in jobs:
+            job.result(timeout=30)
+        standin.default = Behaviour()
+        shown = ask(Client(url, verbose=False), "single_turn", "now")
+        assert reply_text(standin.chat_requests()[-1].body) in shown
+    finally:
+        demo.close()
