@@ -29,6 +29,7 @@ from components.compare import (
     place,
     stopped_status,
 )
+from components.listeners import LISTENERS
 from components.runs import InFlight
 
 # (the checked plan, the cells) -> snapshots of every cell's latest update
@@ -298,6 +299,8 @@ class _Runner:
             gr.Warning(problem.message, title="Nothing sent")
             yield _refused(tab, problem.message)
             return
+        if not await LISTENERS.wait_for(request.session_hash if request else None):
+            return  # nobody is reading this session's results: send nothing, spend nothing
         placed = place(cells)
         slot = {cell: index for index, cell in enumerate(placed) if cell is not None}
         start: dict[gr.Component, Any] = {tab.status: SENDING.format(len(cells))}

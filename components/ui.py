@@ -26,6 +26,7 @@ from components.cards import card_message, format_card
 from components.chat import InvalidRequestError, ReplyUpdate, Sampling
 from components.compare import Cell, fan_out
 from components.limits import ConcurrencyLimit, RateLimiter
+from components.listeners import LISTENERS, ListenerTracking
 from components.runs import InFlight
 
 MAX_KEY_CHARS = 512  # a Writer key is far shorter; a 1 MB one would go upstream as a 1 MB header
@@ -145,7 +146,8 @@ LAUNCH_OPTIONS: dict[str, Any] = {
     # Every request body and upload bounded (components/bounds.py); an import a little over its own limit
     # still reaches the importer, whose message says what the limit is.
     "max_file_size": MAX_REQUEST_BYTES,
-    "app_kwargs": {"middleware": [Middleware(BodyLimit, limit=MAX_REQUEST_BYTES)]},
+    # ListenerTracking: which sessions read their results, so that a join nobody listens to costs no tokens.
+    "app_kwargs": {"middleware": [Middleware(BodyLimit, limit=MAX_REQUEST_BYTES), Middleware(ListenerTracking)]},
     # Gradio's own input checks (a slider given "abc") then reach API callers in words rather than as a
     # generic failure. Our handlers raise only gr.Error, and catch every SDK error, so nothing else leaks.
     "show_error": True,
@@ -371,6 +373,8 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             # The previous reply is cleared: under this message it would read as this request's answer.
             yield "", f"⚠️ **Nothing sent:** {problem.message}", *_CLEARED_PANELS
             return
+        if not await LISTENERS.wait_for(request.session_hash if request else None):
+            return  # nobody is reading this session's results: send nothing, spend nothing
         sent = _messages_json(plan.messages)
         with runs.tracking(_run_key(request, "single")) as note:
             async with aclosing(replies(plan, non_streaming)) as updates:
@@ -419,6 +423,8 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         except InvalidRequestError as problem:
             yield _notice("⚠️ Nothing sent", problem.message), gr.skip(), *_UNCHANGED_PANELS
             return
+        if not await LISTENERS.wait_for(request.session_hash if request else None):
+            return  # nobody is reading this session's results: send nothing, spend nothing
         sent = _messages_json(plan.messages)
         with runs.tracking(_run_key(request, "chat")) as note:
             async with aclosing(replies(plan, non_streaming)) as updates:

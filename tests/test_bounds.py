@@ -26,9 +26,11 @@ from components import saving, transcript
 from components.bounds import MAX_HISTORY_BYTES, MAX_REQUEST_BYTES, history_bytes
 from components.chat import MAX_PROMPT_CHARS
 from components.client import Settings
+from components.listeners import LISTEN_GRACE
 from components.standin import StandIn
 from components.transcript import TranscriptError
 from tests.conftest import TEST_KEY, launch
+from tests.gradio_queue import fn_index
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +132,38 @@ def test_scratch_folders_left_by_a_killed_process_are_removed() -> None:
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def test_a_join_nobody_listens_to_spends_no_tokens(standin: StandIn) -> None:
+    demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin.url, rate_limit_per_minute=0))
+    try:
+        config = httpx.get(f"{url}config").json()
+        payload = {
+            "data": ["nobody reads this", 1.0, False, "palmyra-x5", "", "", "", "", ""],
+            "fn_index": fn_index(config, "single_turn"),
+            "session_hash": uuid.uuid4().hex[:11],
+            "event_data": None,
+            "trigger_id": None,
+        }
+        event_id = httpx.post(f"{url}gradio_api/queue/join", json=payload).json()["event_id"]
+        deadline = time.monotonic() + LISTEN_GRACE + 10
+        while event_id in demo._queue.event_ids_to_events and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert event_id not in demo._queue.event_ids_to_events, "the event never finished"
+        assert standin.chat_requests() == []  # it ended without a request upstream
+        listened = Client(url, verbose=False).predict("somebody reads this", api_name="/single_turn")
+        assert "Echo: somebody reads this" in listened[0]
+    finally:
+        demo.close()
+
+
+def test_the_documented_rest_form_still_gets_its_reply(served: tuple[gr.Blocks, str], standin: StandIn) -> None:
+    _, url = served
+    posted = httpx.post(
+        f"{url}gradio_api/call/single_turn", json={"data": ["over REST", 1.0, False, "palmyra-x5", "", "", "", "", ""]}
+    )
+    event_id = posted.json()["event_id"]
+    with httpx.stream("GET", f"{url}gradio_api/call/single_turn/{event_id}", timeout=30) as stream:
+        events = [line for line in stream.iter_lines() if line.startswith("event:")]
+    assert events[-1] == "event: complete"
+    assert standin.chat_requests()[-1].body["messages"][-1]["content"] == "over REST"
