@@ -334,6 +334,22 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                 async for update in updates:
                     yield update
 
+    async def tracked_replies(
+        plan: Plan, non_streaming: object, request: gr.Request | None, tab: str
+    ) -> AsyncIterator[tuple[ReplyUpdate, tuple[Any, ...]]]:
+        """A chat tab's reply, with the request's panels: sent only when its visitor is listening, and
+        noted in ``runs`` so that Stop can say what it stopped."""
+        if not await LISTENERS.wait_for(request.session_hash if request else None):
+            return  # nobody is reading this session's results: send nothing, spend nothing
+        sent = _messages_json(plan.messages)
+        with runs.tracking(_run_key(request, tab)) as note:
+            async with aclosing(replies(plan, non_streaming)) as updates:
+                first = True
+                async for update in updates:
+                    note(update.info)
+                    yield update, _request_panels(update, first, sent)
+                    first = False
+
     async def run_cells(plan: Plan, cells: list[Cell]) -> AsyncIterator[list[ReplyUpdate | None]]:
         """The compare tab's cells, all at once on one client, through the same reply generator."""
         with under_way.hold(plan.visitor):
@@ -373,18 +389,12 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             # The previous reply is cleared: under this message it would read as this request's answer.
             yield "", f"⚠️ **Nothing sent:** {problem.message}", *_CLEARED_PANELS
             return
-        if not await LISTENERS.wait_for(request.session_hash if request else None):
-            return  # nobody is reading this session's results: send nothing, spend nothing
-        sent = _messages_json(plan.messages)
-        with runs.tracking(_run_key(request, "single")) as note:
-            async with aclosing(replies(plan, non_streaming)) as updates:
-                first = True
-                async for update in updates:
-                    note(update.info)
-                    card = format_card(update.info, interrupted=update.interrupted, status=update.status)
-                    yield update.text, card, *_request_panels(update, first, sent)
-                    first = False
-        if update.info.error:
+        update = None
+        async with aclosing(tracked_replies(plan, non_streaming, request, "single")) as updates:
+            async for update, panels in updates:
+                card = format_card(update.info, interrupted=update.interrupted, status=update.status)
+                yield update.text, card, *panels
+        if update is not None and update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 
     async def after_single_turn(shown: str | None, request: gr.Request) -> tuple[Any, ...]:
@@ -423,19 +433,12 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         except InvalidRequestError as problem:
             yield _notice("⚠️ Nothing sent", problem.message), gr.skip(), *_UNCHANGED_PANELS
             return
-        if not await LISTENERS.wait_for(request.session_hash if request else None):
-            return  # nobody is reading this session's results: send nothing, spend nothing
-        sent = _messages_json(plan.messages)
-        with runs.tracking(_run_key(request, "chat")) as note:
-            async with aclosing(replies(plan, non_streaming)) as updates:
-                first = True
-                async for update in updates:
-                    note(update.info)
-                    info = format_card(update.info, interrupted=update.interrupted, status=update.status)
-                    shown = _chat_message(update, plan.trimmed, settings.context_tokens)
-                    yield shown, info, *_request_panels(update, first, sent)
-                    first = False
-        if update.info.error:
+        update = None
+        async with aclosing(tracked_replies(plan, non_streaming, request, "chat")) as updates:
+            async for update, panels in updates:
+                info = format_card(update.info, interrupted=update.interrupted, status=update.status)
+                yield _chat_message(update, plan.trimmed, settings.context_tokens), info, *panels
+        if update is not None and update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 
     async def after_chat_stop(shown: list[dict[str, Any]], request: gr.Request) -> tuple[Any, Any]:
