@@ -1,6 +1,6 @@
-"""The Gradio UI: a Single-turn tab and a Multi-turn ChatInterface tab over the shared chat logic.
+"""The Gradio UI: the Single-turn, Multi-turn (a ChatInterface) and Compare tabs over the shared chat logic.
 
-The only module that knows both Gradio and the chat logic. Each tab's handler is an
+It assembles the page and holds the request policy (key, rate and concurrency limits, trimming). Each tab's handler is an
 async generator over ``chat.generate_reply``, so Stop, a closed tab or a dropped client
 closes the upstream request. History lives in the Gradio session (ChatInterface's
 state), never in module globals.
