@@ -1,9 +1,9 @@
 """The Gradio UI: the Single-turn, Multi-turn (a ChatInterface) and Compare tabs over the shared chat logic.
 
-It assembles the page and holds the request policy (key, rate and concurrency limits, trimming). Each tab's handler is an
-async generator over ``chat.generate_reply``, so Stop, a closed tab or a dropped client
-closes the upstream request. History lives in the Gradio session (ChatInterface's
-state), never in module globals.
+It assembles the page and holds the request policy (key, rate and concurrency limits,
+trimming). Each tab's handler is an async generator over ``chat.generate_reply``, so Stop,
+a closed tab or a dropped client closes the upstream request. History lives in the Gradio
+session (ChatInterface's state), never in module globals.
 """
 
 from __future__ import annotations
