@@ -227,9 +227,9 @@ def _grid() -> list[CellView]:
     return views
 
 
-def _key(request: gr.Request | None) -> tuple[str, str] | None:
-    """Whose comparison: one visitor's page runs one at a time (the buttons are disabled meanwhile)."""
-    return (request.session_hash, "compare") if request is not None and request.session_hash else None
+# The in-flight registry's name for this tab: one visitor's page runs one comparison at a time (the buttons
+# are disabled meanwhile).
+TAB = "compare"
 
 
 def _refused(tab: CompareTab, message: str) -> dict[gr.Component, Any]:
@@ -299,7 +299,8 @@ class _Runner:
             gr.Warning(problem.message, title="Nothing sent")
             yield _refused(tab, problem.message)
             return
-        if not await LISTENERS.wait_for(request.session_hash if request else None):
+        session = getattr(request, "session_hash", None)
+        if not await LISTENERS.wait_for(session):
             return  # nobody is reading this session's results: send nothing, spend nothing
         placed = place(cells)
         slot = {cell: index for index, cell in enumerate(placed) if cell is not None}
@@ -310,7 +311,7 @@ class _Runner:
             start |= _cell_outputs(view, cell, None)
         yield start
         snapshot: list[ReplyUpdate | None] = [None] * len(cells)
-        with self.in_flight.tracking(_key(request)) as note:
+        with self.in_flight.tracking(session, TAB) as note:
             async for snapshot in self.run_cells(plan, cells):
                 changed: dict[gr.Component, Any] = {}
                 for cell, update in zip(cells, snapshot, strict=True):
@@ -337,7 +338,7 @@ class _Runner:
 
     async def after(self, shown: dict[gr.Component, Any], request: gr.Request | None = None) -> dict:
         """After a run, finished or stopped: the buttons back, and what Stop stopped, if it did."""
-        cards = await self.in_flight.take_stopped(_key(request))
+        cards = await self.in_flight.take_stopped(getattr(request, "session_hash", None), TAB)
         changed = self.tab.buttons(running=False)
         # A run stopped before any reply began left no cards, only its "Sending…" status.
         running = SENDING.format(sum(1 for view in self.tab.views if shown[view.title]))

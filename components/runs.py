@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -33,16 +33,20 @@ class _Run:
 
 
 class InFlight:
-    """The run cards of each visitor's current request, by ``(session, tab)``."""
+    """The run cards of each visitor's current request, by session and tab (one request a tab at a time).
+
+    A request without a session (a call from Python) is not tracked.
+    """
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self._capacity = capacity
-        self._runs: OrderedDict[Hashable, list[RunCard]] = OrderedDict()
+        self._runs: OrderedDict[tuple[str, str], _Run] = OrderedDict()
         self._lock = threading.Lock()  # handlers run on the event loop, non-queued steps on threads
 
     @contextmanager
-    def tracking(self, key: Hashable | None) -> Iterator[Callable[[RunCard], None]]:
+    def tracking(self, session: str | None, tab: str) -> Iterator[Callable[[RunCard], None]]:
         """Around one request: ``note(card)`` for each run card it makes; a cancel marks them stopped."""
+        key = (session, tab) if session else None
         run = _Run()
 
         def note(card: RunCard) -> None:
@@ -68,11 +72,12 @@ class InFlight:
         finally:
             run.ended.set()
 
-    async def take_stopped(self, key: Hashable | None, grace: float = STOP_GRACE) -> list[RunCard]:
+    async def take_stopped(self, session: str | None, tab: str, grace: float = STOP_GRACE) -> list[RunCard]:
         """The cards of the request Stop ended (marked stopped), once; [] when it finished on its own.
 
         Waits up to ``grace`` for the cancelled handler to end first.
         """
+        key = (session, tab) if session else None
         with self._lock:
             run = self._runs.get(key) if key is not None else None
         if run is None:

@@ -59,6 +59,33 @@ _MAX_STOP = 4
 _TOKEN = re.compile(r"\s*\S+|\s+")  # words with their leading space: joined, they give back the text
 
 
+def serve_in_thread(
+    app: Callable, sock: socket.socket, *, name: str, log_level: str = "warning"
+) -> tuple[uvicorn.Server, threading.Thread]:
+    """Serve an ASGI app with uvicorn on ``sock``, on a daemon thread; return once it accepts connections."""
+    config = uvicorn.Config(app, log_config=None, log_level=log_level, lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            msg = f"{name} did not start"
+            raise RuntimeError(msg)
+        time.sleep(0.01)
+    return server, thread
+
+
+async def read_body(receive: Callable) -> bytes:
+    """An ASGI request's whole body."""
+    raw = b""
+    while True:
+        message = await receive()
+        raw += message.get("body", b"")
+        if not message.get("more_body"):
+            return raw
+
+
 def error_body(status: int, description: str | None = None) -> dict[str, Any]:
     """Writer's error body for a status: ``{"tpe", "errors": [{"description", "key", "extras"}], "extras"}``."""
     tpe, default_description, key = _ERRORS.get(status, ("Error", "Error", "fail.generic"))
@@ -249,18 +276,7 @@ class StandIn:
         sock.bind((self._host, self._port))
         self._port = sock.getsockname()[1]
         logging.getLogger("uvicorn.error").addFilter(_is_not_a_planned_drop)  # a drop is on purpose
-        config = uvicorn.Config(self, log_config=None, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="writer-standin", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                msg = "the Writer stand-in did not start"
-                raise RuntimeError(msg)
-            time.sleep(0.01)
+        self._server, self._thread = serve_in_thread(self, sock, name="writer-standin")
         return self
 
     def stop(self) -> None:
@@ -296,12 +312,7 @@ class StandIn:
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         try:
             body = json.loads(raw) if raw else None
         except ValueError:

@@ -225,11 +225,6 @@ def _request_panels(update: ReplyUpdate, first: bool, sent: str) -> tuple[Any, .
     return (sent, *snippets.all_snippets(update.info.request)) if first or update.done else _UNCHANGED_PANELS
 
 
-def _run_key(request: gr.Request | None, tab: str) -> tuple[str, str] | None:
-    """Whose request in which tab, for the in-flight registry; None (untracked) without a session."""
-    return (request.session_hash, tab) if request is not None and request.session_hash else None
-
-
 def _messages_json(messages: list[dict[str, str]]) -> str:
     return json.dumps(messages, indent=2, ensure_ascii=False)
 
@@ -339,10 +334,11 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
     ) -> AsyncIterator[tuple[ReplyUpdate, tuple[Any, ...]]]:
         """A chat tab's reply, with the request's panels: sent only when its visitor is listening, and
         noted in ``runs`` so that Stop can say what it stopped."""
-        if not await LISTENERS.wait_for(request.session_hash if request else None):
+        session = getattr(request, "session_hash", None)
+        if not await LISTENERS.wait_for(session):
             return  # nobody is reading this session's results: send nothing, spend nothing
         sent = _messages_json(plan.messages)
-        with runs.tracking(_run_key(request, tab)) as note:
+        with runs.tracking(session, tab) as note:
             async with aclosing(replies(plan, non_streaming)) as updates:
                 first = True
                 async for update in updates:
@@ -400,7 +396,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
     async def after_single_turn(shown: str | None, request: gr.Request) -> tuple[Any, ...]:
         """After the reply (or Stop): Submit back, and a stopped reply marked where it is and on its card."""
         idle = _idle()
-        stopped = await runs.take_stopped(_run_key(request, "single"))
+        stopped = await runs.take_stopped(getattr(request, "session_hash", None), "single")
         if not stopped:
             return *idle, gr.skip(), gr.skip()
         return *idle, f"{shown or ''}\n\n{STOPPED_MARK}", format_card(stopped[0])
@@ -443,7 +439,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
 
     async def after_chat_stop(shown: list[dict[str, Any]], request: gr.Request) -> tuple[Any, Any]:
         """Stop in the chat: the partial reply stays, and its run card says it was stopped, and when."""
-        stopped = await runs.take_stopped(_run_key(request, "chat"))
+        stopped = await runs.take_stopped(getattr(request, "session_hash", None), "chat")
         if not stopped:
             return gr.skip(), gr.skip()
         marked = [*(shown or []), card_message(stopped[0])]

@@ -22,6 +22,8 @@ from typing import Any
 
 import uvicorn
 
+from components.standin import read_body, serve_in_thread
+
 MODES = ("invalid-json", "html", "trickle", "silent", "endless", "empty", "implausible", "echo-key", "no-finish")
 HTML = b"<!doctype html><html><body><h1>502 Bad Gateway</h1></body></html>"
 
@@ -77,12 +79,7 @@ class BrokenUpstream:
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         connection = Connection(headers, json.loads(raw or b"{}"))
         with self._lock:
@@ -153,16 +150,7 @@ class BrokenUpstream:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(self, log_config=None, log_level="critical", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                msg = "the broken upstream did not start"
-                raise RuntimeError(msg)
-            time.sleep(0.01)
+        self._server, self._thread = serve_in_thread(self, sock, name="broken-upstream", log_level="critical")
         return self
 
     def stop(self) -> None:
