@@ -148,6 +148,8 @@ def test_keys_in_the_prompt(page: Page, app_url: str, standin: StandIn) -> None:
     expect(page.locator("#cmp-status")).to_have_text(f"{CELLS} of {CELLS} replies complete.")
     assert [r.body["messages"][-1]["content"] for r in standin.chat_requests()] == ["first line\nsecond line"] * CELLS
     standin.default = Behaviour(chunk_delay=0.5)
+    # The shortcut does what the button does: nothing while it is still busy. A person sees it enabled first.
+    expect(page.locator("#cmp-submit")).to_be_enabled()
     prompt.press("Control+Enter")
     expect(page.locator("#cmp-stop-button")).to_be_enabled()
     records = standin.wait_for_chat(2 * CELLS)[CELLS:]
