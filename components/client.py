@@ -63,6 +63,8 @@ class Settings:
     # Sessions whose state the server keeps (the least recently used beyond are forgotten). Each holds at most
     # ~4.8 MB (2 x the 2 MB chat cap + ~0.8 MB of Gradio's own), so 500 stay under 2.4 GB: a small Space.
     session_capacity: int = 500
+    # Bytes of export files one visitor may make an hour (each is kept an hour for its download).
+    export_bytes_per_hour: int = 50_000_000
     context_tokens: int = 24_000  # history is trimmed to fit; Writer's default limit is 25,000 tokens/minute
     # Conversations saved in visitors' browsers are readable only with the key they were saved with.
     # None: a new key each start, so a restart hides them; a fixed one keeps them across restarts.
@@ -92,6 +94,9 @@ class Settings:
             trusted_proxy_hops=_number(get, "TRUSTED_PROXY_HOPS", 1 if on_spaces else 0, int),
             context_tokens=_number(get, "WRITER_CONTEXT_TOKENS", cls.context_tokens, int),
             session_capacity=max(1, _number(get, "SESSION_CAPACITY", cls.session_capacity, int)),
+            export_bytes_per_hour=round(
+                _number(get, "EXPORT_MB_PER_HOUR", cls.export_bytes_per_hour / 1e6, float) * 1e6
+            ),
             max_requests_at_once=_number(get, "MAX_REQUESTS_AT_ONCE", cls.max_requests_at_once, int),
             history_key=get("CHAT_HISTORY_KEY"),
         )

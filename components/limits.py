@@ -1,4 +1,4 @@
-"""A per-session (or per-IP) rate limit: a sliding window of request times, with bounded memory."""
+"""Rate limits per visitor: a sliding window of what each spent (requests, or bytes), with bounded memory."""
 
 from __future__ import annotations
 
@@ -22,27 +22,30 @@ class RateLimiter:
     ) -> None:
         self.max_requests, self.window, self.max_keys = max_requests, window, max_keys
         self._clock = clock
-        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+        self._seen: OrderedDict[str, deque[tuple[float, int]]] = OrderedDict()  # (when, units) a key spent
         self._lock = threading.Lock()
 
     def acquire(self, key: str, count: int = 1) -> float | None:
-        """Count ``count`` requests for ``key``: None when allowed, else the seconds until they are.
-
-        All or nothing: a refused batch counts for nothing.
+        """Count ``count`` units for ``key`` (requests, or bytes for a byte budget): None when allowed,
+        else the seconds until they are. All or nothing: a refused batch counts for nothing.
         """
         if self.max_requests <= 0:
             return None
         now = self._clock()
         with self._lock:
-            times = self._seen.pop(key, None) or deque()
-            self._seen[key] = times  # now the most recently seen
-            while times and times[0] <= now - self.window:
-                times.popleft()
+            spent = self._seen.pop(key, None) or deque()
+            self._seen[key] = spent  # now the most recently seen
+            while spent and spent[0][0] <= now - self.window:
+                spent.popleft()
             if count > self.max_requests:
                 return self.window  # never fits: say so, rather than promise a wait that will not help
-            if len(times) + count > self.max_requests:
-                return times[len(times) + count - self.max_requests - 1] + self.window - now
-            times.extend([now] * count)
+            excess = sum(units for _, units in spent) + count - self.max_requests
+            if excess > 0:
+                for at, units in spent:  # the wait: until enough of the oldest have left the window
+                    excess -= units
+                    if excess <= 0:
+                        return at + self.window - now
+            spent.append((now, count))
             while len(self._seen) > self.max_keys:
                 self._seen.popitem(last=False)
             return None

@@ -30,6 +30,7 @@ STOP_GRACE = 2.0  # seconds
 class _Run:
     cards: list[RunCard] = field(default_factory=list)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    text: str = ""  # a one-reply tab's reply as the handler last sent it
 
 
 class InFlight:
@@ -45,11 +46,14 @@ class InFlight:
 
     @contextmanager
     def tracking(self, session: str | None, tab: str) -> Iterator[Callable[[RunCard], None]]:
-        """Around one request: ``note(card)`` for each run card it makes; a cancel marks them stopped."""
+        """Around one request: ``note(card)`` for each update it sends (a one-reply tab adds the reply's text);
+        a cancel marks the cards stopped."""
         key = (session, tab) if session else None
         run = _Run()
 
-        def note(card: RunCard) -> None:
+        def note(card: RunCard, text: str | None = None) -> None:
+            if text is not None:
+                run.text = text
             if key is None or any(card is known for known in run.cards):
                 return
             run.cards.append(card)
@@ -77,17 +81,31 @@ class InFlight:
 
         Waits up to ``grace`` for the cancelled handler to end first.
         """
+        run = await self._take(session, tab, grace)
+        return run.cards if run else []
+
+    async def take_stopped_reply(
+        self, session: str | None, tab: str, grace: float = STOP_GRACE
+    ) -> tuple[RunCard, str] | None:
+        """A one-reply tab's stopped reply: its card and its text as the handler last sent it, once.
+
+        That text, not the page's: the last update may reach the page after its Stop step read it.
+        """
+        run = await self._take(session, tab, grace)
+        return (run.cards[0], run.text) if run and run.cards else None
+
+    async def _take(self, session: str | None, tab: str, grace: float) -> _Run | None:
         key = (session, tab) if session else None
         with self._lock:
             run = self._runs.get(key) if key is not None else None
         if run is None:
-            return []
+            return None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(run.ended.wait(), grace)
         with self._lock:
             if self._runs.get(key) is not run:
-                return []  # finished on its own meanwhile, or already taken
+                return None  # finished on its own meanwhile, or already taken
             del self._runs[key]
         for card in run.cards:
             card.mark_stopped()
-        return run.cards
+        return run

@@ -9,6 +9,7 @@ chat's message model drops keys it does not know when the chat is shown.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -108,6 +109,17 @@ class SavedChatsInterface(gr.ChatInterface):
             show_progress="hidden",
         )
 
+    # ChatInterface's submit step sends the message its previous step saved. Called alone (through the API),
+    # there is none, and Gradio's code failed on it before ours ran ("'NoneType' object has no attribute 'get'").
+    async def _submit_fn(self, message: Any, history: list, *args: Any) -> tuple:
+        _require_saved_message(message)
+        return await super()._submit_fn(message, history, *args)
+
+    async def _stream_fn(self, message: Any, history: list, *args: Any) -> AsyncIterator[tuple]:
+        _require_saved_message(message)
+        async for update in super()._stream_fn(message, history, *args):
+            yield update
+
     def _save_conversation(
         self, index: int | None, conversation: Conversation, saved_conversations: list[Conversation]
     ) -> tuple[int | None, list[Conversation]]:
@@ -118,3 +130,11 @@ class SavedChatsInterface(gr.ChatInterface):
     def _load_chat_history(self, conversations: list[Conversation] | None) -> gr.Dataset:
         # Empty chats are left out, as Gradio does.
         return gr.Dataset(samples=[[entry_label(c)] for c in conversations or [] if c])
+
+
+NO_SAVED_MESSAGE = "Nothing sent: this step sends the message the chat saved just before; call /chat instead."
+
+
+def _require_saved_message(message: object) -> None:
+    if message is None:
+        raise gr.Error(NO_SAVED_MESSAGE, title="Nothing sent")

@@ -8,11 +8,15 @@ before anything changes: a bad file leaves the conversation and the settings as 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +25,7 @@ from typing import Any
 import gradio as gr
 
 from components import chat, saved_chats, transcript
+from components.limits import RateLimiter
 from components.transcript import ChatSettings, Transcript, TranscriptError
 from components.widgets import Controls
 
@@ -55,7 +60,57 @@ def _export_path(stamp: str, suffix: str) -> Path:
     return folder / f"palmyra-chat-{stamp}{suffix}"
 
 
-def export_files(
+class ExportBudgetError(Exception):
+    """This visitor's exports have written their hour's budget of bytes."""
+
+
+class Exports:
+    """The export files of one app, with what they may cost.
+
+    An export is kept an hour, so what a visitor can cost is disk: each visitor has a budget of
+    bytes written an hour. An identical conversation is exported with its first export's time,
+    so its files are byte for byte the same: Gradio's cache (keyed by content) keeps one copy,
+    and it costs nothing more.
+    """
+
+    _REMEMBERED = 1000  # conversations whose first export time is kept (least recently used beyond)
+
+    def __init__(self, bytes_per_hour: int) -> None:
+        self.bytes_per_hour = bytes_per_hour
+        self._budget = RateLimiter(bytes_per_hour, window=EXPORT_MAX_AGE)
+        self._first_exported: OrderedDict[str, datetime] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def write(self, conversation: Transcript, visitor: str) -> tuple[str, str]:
+        """Write the conversation as JSON and as Markdown; return the two paths. Raises ExportBudgetError."""
+        digest = hashlib.sha256(transcript.to_json(conversation, exported_at=_ANY_TIME).encode()).hexdigest()
+        with self._lock:
+            known = self._first_exported.pop(digest, None)
+            exported_at = known or datetime.now(UTC).replace(microsecond=0)
+            self._first_exported[digest] = exported_at
+            while len(self._first_exported) > self._REMEMBERED:
+                self._first_exported.popitem(last=False)
+        as_json = transcript.to_json(conversation, exported_at=exported_at).encode()
+        as_markdown = transcript.to_markdown(conversation, exported_at=exported_at).encode()
+        if known is None and (wait := self._budget.acquire(visitor, len(as_json) + len(as_markdown))) is not None:
+            with self._lock:
+                del self._first_exported[digest]  # not exported after all
+            msg = (
+                f"Downloads paused: your exports wrote {self.bytes_per_hour / 1e6:g} MB in the last hour, "
+                f"this app's limit. They come back in {math.ceil(wait / 60)} min."
+            )
+            raise ExportBudgetError(msg)
+        stamp = exported_at.strftime("%Y%m%d-%H%M%S")
+        json_path, markdown_path = _export_path(stamp, ".json"), _export_path(stamp, ".md")
+        json_path.write_bytes(as_json)
+        markdown_path.write_bytes(as_markdown)
+        return str(json_path), str(markdown_path)
+
+
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # what an export's digest is taken with: the time is not its content
+
+
+def transcript_of(
     history: list[dict[str, Any]] | None,
     system: str,
     model: str,
@@ -64,11 +119,8 @@ def export_files(
     top_p: object,
     max_tokens: object,
     stop: str,
-) -> tuple[str, str]:
-    """Write the conversation as JSON and as Markdown; return the two paths.
-
-    The parameters are read as a request reads them; a value a request would refuse is exported as unset.
-    """
+) -> Transcript:
+    """The conversation and the tab's settings, read as a request reads them (a value it would refuse: unset)."""
     try:
         sampling = chat.check_sampling(top_p, max_tokens, stop)
     except chat.InvalidRequestError:
@@ -81,13 +133,7 @@ def export_files(
         max_tokens=sampling.max_tokens,
         stop=sampling.stop,
     )
-    conversation = Transcript(system, settings, list(history or []))
-    now = datetime.now(UTC)
-    stamp = now.strftime("%Y%m%d-%H%M%S")
-    json_path, markdown_path = _export_path(stamp, ".json"), _export_path(stamp, ".md")
-    json_path.write_text(transcript.to_json(conversation, exported_at=now), encoding="utf-8")
-    markdown_path.write_text(transcript.to_markdown(conversation, exported_at=now), encoding="utf-8")
-    return str(json_path), str(markdown_path)
+    return Transcript(system, settings, list(history or []))
 
 
 def read_import(path: str | None, known_models: list[str]) -> Transcript:
@@ -106,37 +152,43 @@ def _as_text(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def downloads(
-    history: list[dict[str, Any]] | None,
-    system: str,
-    model: str,
-    temperature: float,
-    non_streaming: bool,
-    top_p: str = "",  # defaults make them optional for API callers; text as the page sends it
-    max_tokens: str = "",
-    stop: str = "",
-) -> tuple[Any, Any, str]:
-    """Both download buttons with fresh files of this conversation (disabled when it is empty), and what they hold."""
-    count = transcript.count_turns(history or [])
-    if count.yours or count.replies:
-        paths = export_files(history, system, model, temperature, non_streaming, top_p, max_tokens, stop)
-        note = f"The downloads hold {count}."
-    else:
-        paths, note = (None, None), NOTHING_TO_EXPORT
-    return *(gr.DownloadButton(value=path, interactive=path is not None) for path in paths), note
+def _downloader(exports: Exports, visitor: Callable[[gr.Request | None], str]) -> Callable[..., tuple[Any, Any, str]]:
+    def downloads(
+        history: list[dict[str, Any]] | None,
+        system: str,
+        model: str,
+        temperature: float,
+        non_streaming: bool,
+        top_p: str = "",  # defaults make them optional for API callers; text as the page sends it
+        max_tokens: str = "",
+        stop: str = "",
+        request: gr.Request | None = None,
+    ) -> tuple[Any, Any, str]:
+        """Both download buttons with files of this conversation (disabled when there are none), and what they hold."""
+        count = transcript.count_turns(history or [])
+        paths: tuple[str | None, str | None] = (None, None)
+        if not (count.yours or count.replies):
+            note = NOTHING_TO_EXPORT
+        else:
+            conversation = transcript_of(history, system, model, temperature, non_streaming, top_p, max_tokens, stop)
+            try:
+                paths = exports.write(conversation, visitor(request))
+                note = f"The downloads hold {count}."
+            except ExportBudgetError as refused:
+                note = f"⚠️ {refused}"
+        return *(gr.DownloadButton(value=path, interactive=path is not None) for path in paths), note
+
+    return downloads
 
 
-def _saved_downloads(index: int | None, saved: list[saved_chats.Conversation] | None, *settings: Any) -> tuple:
-    """The downloads of the saved chat just picked in the side panel (read from the list: the chat is still loading)."""
-    chosen = saved[index] if saved and index is not None and 0 <= index < len(saved) else []
-    return downloads(chosen, *settings)
-
-
-def _emptied_downloads(*settings: Any) -> tuple:
-    return downloads([], *settings)
-
-
-def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models: Callable[[], list[str]]) -> None:
+def render(
+    *,
+    chat_interface: gr.ChatInterface,
+    controls: Controls,
+    known_models: Callable[[], list[str]],
+    exports: Exports,
+    visitor: Callable[[gr.Request | None], str],
+) -> None:
     """The panel, under the chat; its events read and write the chat's history and the tab's settings.
 
     A download button downloads the file it already holds when clicked (a click event's answer
@@ -162,7 +214,8 @@ def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models
             )
         summary = gr.Markdown(NOTHING_TO_EXPORT, elem_classes="reply-info", elem_id="export-summary")
         status = gr.Markdown(elem_classes="reply-info", elem_id="save-load-status")
-    _keep_downloads_current(chat_interface, settings_inputs, [json_download, markdown_download, summary])
+    downloads = _downloader(exports, visitor)
+    _keep_downloads_current(chat_interface, settings_inputs, [json_download, markdown_download, summary], downloads)
     import_outputs = [chat_interface.chatbot, chat_interface.chatbot_state, chat_interface.conversation_id]
     import_outputs += [chat_interface.saved_conversations, *settings_inputs, status]
     import_button.upload(
@@ -174,7 +227,10 @@ def render(*, chat_interface: gr.ChatInterface, controls: Controls, known_models
 
 
 def _keep_downloads_current(
-    chat_interface: gr.ChatInterface, settings_inputs: list[gr.components.Component], outputs: list[Any]
+    chat_interface: gr.ChatInterface,
+    settings_inputs: list[gr.components.Component],
+    outputs: list[Any],
+    downloads: Callable[..., tuple[Any, Any, str]],
 ) -> None:
     """Remake the downloads on every change of the conversation or of a setting.
 
@@ -183,6 +239,26 @@ def _keep_downloads_current(
     list (after every reply, undo, edit, clear and import), New chat, and picking a saved chat.
     """
     quiet: dict[str, Any] = {"outputs": outputs, "show_progress": "hidden", "trigger_mode": "always_last"}
+
+    def emptied(*settings: Any) -> tuple:
+        return downloads([], *settings)  # no files: nothing to charge
+
+    def picked(
+        index: int | None,
+        saved: list[saved_chats.Conversation] | None,
+        system: str,
+        model: str,
+        temperature: float,
+        non_streaming: bool,
+        top_p: str,
+        max_tokens: str,
+        stop: str,
+        request: gr.Request,  # named, for Gradio to pass it: the export is this visitor's
+    ) -> tuple:
+        """The saved chat just picked in the side panel (read from the list: the chat is still loading)."""
+        chosen = saved[index] if saved and index is not None and 0 <= index < len(saved) else []
+        return downloads(chosen, system, model, temperature, non_streaming, top_p, max_tokens, stop, request)
+
     gr.on(
         [chat_interface.saved_conversations.change, *(box.change for box in settings_inputs)],
         downloads,
@@ -190,9 +266,9 @@ def _keep_downloads_current(
         api_name="export_conversation",
         **quiet,
     )
-    chat_interface.new_chat_button.click(_emptied_downloads, settings_inputs, api_visibility="private", **quiet)
+    chat_interface.new_chat_button.click(emptied, settings_inputs, api_visibility="private", **quiet)
     chat_interface.chat_history_dataset.click(
-        _saved_downloads,
+        picked,
         [chat_interface.chat_history_dataset, chat_interface.saved_conversations, *settings_inputs],
         api_visibility="private",
         **quiet,

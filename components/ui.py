@@ -225,6 +225,17 @@ def _request_panels(update: ReplyUpdate, first: bool, sent: str) -> tuple[Any, .
     return (sent, *snippets.all_snippets(update.info.request)) if first or update.done else _UNCHANGED_PANELS
 
 
+def _with_reply(shown: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """The chat with its last reply's text as the handler last sent it (the page may be one update behind)."""
+    for index in range(len(shown) - 1, -1, -1):
+        message = shown[index]
+        if message.get("role") == "user":
+            break  # this turn has no reply message yet
+        if message.get("role") == "assistant" and not chat.is_notice(message):
+            return [*shown[:index], {**message, "content": text}, *shown[index + 1 :]]
+    return [*shown, {"role": "assistant", "content": text}] if text else shown
+
+
 def _messages_json(messages: list[dict[str, str]]) -> str:
     return json.dumps(messages, indent=2, ensure_ascii=False)
 
@@ -342,7 +353,7 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             async with aclosing(replies(plan, non_streaming)) as updates:
                 first = True
                 async for update in updates:
-                    note(update.info)
+                    note(update.info, update.text)
                     yield update, _request_panels(update, first, sent)
                     first = False
 
@@ -393,13 +404,14 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
         if update is not None and update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 
-    async def after_single_turn(shown: str | None, request: gr.Request) -> tuple[Any, ...]:
+    async def after_single_turn(request: gr.Request) -> tuple[Any, ...]:
         """After the reply (or Stop): Submit back, and a stopped reply marked where it is and on its card."""
         idle = _idle()
-        stopped = await runs.take_stopped(getattr(request, "session_hash", None), "single")
-        if not stopped:
+        stopped = await runs.take_stopped_reply(getattr(request, "session_hash", None), "single")
+        if stopped is None:
             return *idle, gr.skip(), gr.skip()
-        return *idle, f"{shown or ''}\n\n{STOPPED_MARK}", format_card(stopped[0])
+        card, text = stopped
+        return *idle, f"{text}\n\n{STOPPED_MARK}", format_card(card)
 
     async def multi_turn(
         message: str,
@@ -439,10 +451,11 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
 
     async def after_chat_stop(shown: list[dict[str, Any]], request: gr.Request) -> tuple[Any, Any]:
         """Stop in the chat: the partial reply stays, and its run card says it was stopped, and when."""
-        stopped = await runs.take_stopped(getattr(request, "session_hash", None), "chat")
-        if not stopped:
+        stopped = await runs.take_stopped_reply(getattr(request, "session_hash", None), "chat")
+        if stopped is None:
             return gr.skip(), gr.skip()
-        marked = [*(shown or []), card_message(stopped[0])]
+        card, text = stopped
+        marked = [*_with_reply(shown or [], text), card_message(card)]
         return marked, marked  # shown, and kept for the next turn (where the card, a notice, is skipped)
 
     # delete_cache: exports and uploads are deleted an hour after they were made.
@@ -511,7 +524,6 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
             )
             run.then(
                 after_single_turn,
-                inputs=[response],
                 outputs=[submit, stop, response, single_info],
                 queue=False,
                 api_visibility="private",
@@ -585,6 +597,8 @@ def build_demo(settings: client.Settings) -> gr.Blocks:
                     chat_interface=conversation,
                     controls=chat_controls,
                     known_models=lambda: list(dict.fromkeys([*model_choices, *listed_models])),
+                    exports=saving.Exports(settings.export_bytes_per_hour),
+                    visitor=lambda request: visitor_address(request, settings.trusted_proxy_hops),
                 )
 
         with gr.Tab("Compare", id="compare"):

@@ -192,6 +192,18 @@ def test_rate_limiter_window_and_bounded_memory() -> None:
     assert len(limiter) == 100
 
 
+def test_a_byte_budget_waits_until_enough_of_the_oldest_spending_has_left_the_window() -> None:
+    now = [0.0]
+    budget = RateLimiter(1_000, window=3600, clock=lambda: now[0])
+    assert budget.acquire("a", 600) is None
+    now[0] = 100.0
+    assert budget.acquire("a", 300) is None
+    assert budget.acquire("a", 200) == 3500.0  # 100 over: the 600 spent at 0 must leave first
+    now[0] = 3600.0
+    assert budget.acquire("a", 700) is None  # 300 + 700
+    assert budget.acquire("a", 1) == 100.0  # until the 300 spent at 100 leaves
+
+
 @pytest.fixture
 def proxied_url(standin_server: StandIn) -> Iterator[str]:
     """The app behind one trusted proxy (simulated: the test sends the header the proxy would add)."""

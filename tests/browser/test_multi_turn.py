@@ -94,6 +94,8 @@ def test_stop_mid_reply_keeps_the_partial_text_and_closes_upstream(page: Page, a
     assert record.wait_done(timeout=5), "upstream still open 5 s after Stop"
     assert record.disconnected
     wait_idle(page)
+    # The stopped reply's card is the last thing Stop changes: read the reply once it is there.
+    expect(page.locator('[data-testid="bot"]:has(.thought-group)').last).to_contain_text("stopped by you")
     shown = page.locator(BOT).last.inner_text()
     assert reply_text(record.body).startswith(shown) and len(shown) < len(reply_text(record.body))
     standin.default = Behaviour()
