@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 
-from components.standin import Behaviour, StandIn
+from standin import Behaviour, StandIn
 
 FAST_MARKER = "[fast]"
 BURST_MARKER = "[burst]"

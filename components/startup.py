@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from components.access import ALLOW_FLAG, AccessError, launch_auth
-from components.client import Settings, SettingsError
+from components.settings import Settings, SettingsError
 
 PROG = "app.py"
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import uvicorn
 
-from components.standin import read_body, serve_in_thread
+from standin import read_body, serve_in_thread
 
 MODES = ("invalid-json", "html", "trickle", "silent", "endless", "empty", "implausible", "echo-key", "no-finish")
 HTML = b"<!doctype html><html><body><h1>502 Bad Gateway</h1></body></html>"

@@ -16,9 +16,10 @@ import pytest
 from gradio_client import Client
 from writerai import AsyncWriter
 
-from components.client import Settings
-from components.standin import MODELS, StandIn
-from components.ui import LAUNCH_OPTIONS, build_demo
+from components.offline import with_standin
+from components.settings import Settings
+from components.ui.page import build_demo, launch_options
+from standin import MODELS, StandIn
 
 TEST_KEY = "test-key-7f3a9c"  # a marker: it must never show up anywhere but the Authorization header
 SYSTEM = "You are a test assistant."
@@ -100,8 +101,9 @@ def writer(standin: StandIn) -> AsyncWriter:
 
 def launch(settings: Settings, **overrides: Any) -> tuple[gr.Blocks, str]:
     """Build and serve the app on a free port of 127.0.0.1; ``overrides`` change the launch options."""
+    settings = with_standin(settings)  # offline settings: the stand-in's address, as app.py does
     demo = build_demo(settings)
-    options = LAUNCH_OPTIONS | overrides
+    options = launch_options(settings) | overrides
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True, **options)
     return demo, demo.local_url
 

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from components.chat import SYSTEM_MESSAGE
-from components.client import Settings
-from components.standin import Behaviour, StandIn, reply_text
+from components.chat.conversation import SYSTEM_MESSAGE
+from components.settings import Settings
+from standin import Behaviour, StandIn, reply_text
 from tests.conftest import SYSTEM, TEST_KEY, launch, reply_of
 
 

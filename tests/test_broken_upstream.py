@@ -16,10 +16,11 @@ import pytest
 from gradio_client import Client
 from writerai import AsyncWriter
 
-from components.chat import EMPTY_STREAM, NO_FINISH, UNREADABLE, ReplyUpdate, generate_reply
-from components.client import Settings
-from components.retry import ReplyLimits, RetryPolicy
-from components.streaming import HEARTBEAT
+from components.settings import Settings
+from components.writer.records import ReplyUpdate
+from components.writer.reply import EMPTY_STREAM, NO_FINISH, UNREADABLE, generate_reply
+from components.writer.retry import ReplyLimits, RetryPolicy
+from components.writer.streaming import HEARTBEAT
 from tests.broken_upstream import BrokenUpstream
 from tests.conftest import TEST_KEY, launch, notices_of, reply_of, run_async
 from tests.gradio_queue import fn_index
@@ -50,7 +51,7 @@ def last_update(server: BrokenUpstream, mode: str, *, stream: bool = True, limit
 def test_invalid_json_in_the_stream_keeps_the_text_and_says_the_answer_was_unreadable(
     broken: BrokenUpstream, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="components.chat"):
+    with caplog.at_level(logging.ERROR, logger="components.writer"):
         update = last_update(broken, "invalid-json")
     assert update.done and update.text == "Hello "
     assert update.info.error == UNREADABLE

@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 from writerai import AsyncWriter
 
-from components.chat import ReplyUpdate, build_messages, describe_error, generate_reply
-from components.retry import RetryPolicy
-from components.standin import Behaviour, StandIn, reply_text
+from components.chat.conversation import build_messages
+from components.writer.errors import describe_error
+from components.writer.records import ReplyUpdate
+from components.writer.reply import generate_reply
+from components.writer.retry import RetryPolicy
+from standin import Behaviour, StandIn, reply_text
 from tests.conftest import SYSTEM, TEST_KEY, free_port, run_async
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 from gradio_client import Client
 
-from components.client import Settings
-from components.compare import MAX_TEMPERATURES, Cell, place, stopped_status
-from components.standin import Behaviour, StandIn, reply_text
+from components.chat.compare import MAX_TEMPERATURES, Cell, place, stopped_status
+from components.settings import Settings
+from standin import Behaviour, StandIn, reply_text
 from tests.conftest import SYSTEM, TEST_KEY, launch
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
-from components.client import Settings
-from components.retry import RetryPolicy
-from components.standin import Behaviour, StandIn, reply_text
+from components.settings import Settings
+from components.writer.retry import RetryPolicy
+from standin import Behaviour, StandIn, reply_text
 from tests.conftest import SYSTEM, TEST_KEY, free_port, launch, notices_of, reply_of
 
 TIMEOUT = 0.5  # seconds; the app under test gives up on a silent upstream this fast

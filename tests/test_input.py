@@ -10,9 +10,9 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from components.chat import MAX_PROMPT_CHARS
-from components.client import Settings
-from components.standin import StandIn, reply_text
+from components.chat.conversation import MAX_PROMPT_CHARS
+from components.settings import Settings
+from standin import StandIn, reply_text
 from tests.conftest import SYSTEM, TEST_KEY, launch, run_async, shown_text
 from tests.gradio_queue import QueueResult, QueueSession, fn_index
 

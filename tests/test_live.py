@@ -6,8 +6,10 @@ import os
 
 import pytest
 
-from components.chat import build_messages, generate_reply
-from components.client import Settings, client_for
+from components.chat.conversation import build_messages
+from components.settings import Settings
+from components.writer.clients import shared_client
+from components.writer.reply import generate_reply
 from tests.conftest import run_async
 
 pytestmark = pytest.mark.skipif(
@@ -22,10 +24,15 @@ def test_a_real_reply(stream: bool) -> None:
 
     async def run() -> str:
         messages = build_messages([], "Say hello in three words.", "Be brief.")
+        writer = shared_client(str(settings.api_key), settings.base_url, settings.timeout)
         updates = [
             u
             async for u in generate_reply(
-                client_for(settings), messages, model=settings.model, temperature=0.0, stream=stream
+                writer,
+                messages,
+                model=settings.model,
+                temperature=0.0,
+                stream=stream,
             )
         ]
         assert updates[-1].info.error is None, updates[-1].info.error

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from components.client import Settings
-from components.standin import Behaviour, StandIn
+from components.settings import Settings
+from standin import Behaviour, StandIn
 from tests.conftest import SYSTEM, TEST_KEY, launch, reply_of, run_async
 from tests.gradio_queue import QueueResult, QueueSession, fn_index
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from components.chat import build_messages, content_text, history_to_messages
+from components.chat.conversation import build_messages, content_text, history_to_messages
 
 
 def parts(text: str) -> list[dict[str, str]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client
 
-from components.chat import MAX_OUTPUT_TOKENS, MAX_STOP_CHARS
-from components.standin import Behaviour, StandIn, reply_text
+from components.chat.params import MAX_OUTPUT_TOKENS, MAX_STOP_CHARS
+from standin import Behaviour, StandIn, reply_text
 from tests.conftest import SYSTEM, notices_of, reply_of
 
 TABS = ["single_turn", "chat"]

@@ -1,4 +1,4 @@
-"""`gradio app.py`, Gradio's reload mode: an edit to app.py or to components/*.py shows up in the served page.
+"""`gradio app.py`, Gradio's reload mode: an edit to app.py or to components/ shows up in the served page.
 
 Runs the real CLI on a temporary copy of the project (the test edits the copy), in its own
 process group, killed whole at the end.
@@ -28,7 +28,8 @@ RESAVE_SECONDS = 6  # more than a reload takes here (2-4 s), so a second save ne
 
 def _copy_project(to: Path) -> Path:
     shutil.copy2(ROOT / "app.py", to / "app.py")
-    shutil.copytree(ROOT / "components", to / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("components", "standin"):  # the app, and offline mode's stand-in
+        shutil.copytree(ROOT / package, to / package, ignore=shutil.ignore_patterns("__pycache__"))
     return to
 
 
@@ -106,9 +107,9 @@ def test_edits_to_app_py_and_components_show_up_in_reload_mode(reloading_app: tu
     _wait_until(lambda: "Offline demo mode" in _config(url), STARTUP_SECONDS, "the app did not serve", output)
     edited_notice = "Offline demo mode (edited)."
     _edit_until_served(
-        project / "components" / "ui.py", "Offline demo mode.", edited_notice, edited_notice, url, output
+        project / "components" / "ui" / "page.py", "Offline demo mode.", edited_notice, edited_notice, url, output
     )
-    built = "demo = build_demo(START.settings)\n"
+    built = "demo = build_demo(SETTINGS)\n"
     title = '"Edited title"'  # a JSON string in the config: the page's title
     _edit_until_served(project / "app.py", built, f'{built}demo.title = "Edited title"\n', title, url, output)
     assert edited_notice in _config(url)  # the reload of app.py kept the edited component

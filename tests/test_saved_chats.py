@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import gradio as gr
 
-from components.saved_chats import STAMP, entry_label, keep
+from components.ui.saved_chats import STAMP, entry_label, keep
 
 MORNING = datetime(2026, 3, 5, 9, 7, tzinfo=UTC)
 EVENING = datetime(2026, 3, 5, 18, 30, tzinfo=UTC)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from components.saved_chats import entry_label
-from components.standin import StandIn, reply_text
-from components.transcript import FORMAT, MAX_IMPORT_MESSAGES
+from components.chat.transcript import FORMAT, MAX_IMPORT_MESSAGES
+from components.ui.saved_chats import entry_label
+from standin import StandIn, reply_text
 from tests.conftest import SYSTEM
 
 SETTINGS = {"temperature": 0.4, "non_streaming": False, "model": "palmyra-x4", "system": SYSTEM}

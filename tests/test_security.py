@@ -14,9 +14,9 @@ import pytest
 from gradio_client import Client
 
 from components.access import AccessError, launch_auth, parse_auth
-from components.client import Settings, SettingsError
-from components.limits import RateLimiter
-from components.standin import Behaviour, StandIn, reply_text
+from components.chat.limits import RateLimiter
+from components.settings import Settings, SettingsError
+from standin import Behaviour, StandIn, reply_text
 from tests.conftest import SYSTEM, TEST_KEY, launch, shown_text
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import sys
 import pytest
 from gradio_client import Client
 
-from components.standin import StandIn, reply_text
+from standin import StandIn, reply_text
 from tests.conftest import SYSTEM, TEST_KEY
 
 VISITOR_KEY = "visitor-key-5e0c1d"  # a marker: it must not appear in any snippet

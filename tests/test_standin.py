@@ -10,7 +10,7 @@ import pytest
 from markdown_it import MarkdownIt
 from writerai import AsyncWriter
 
-from components.standin import Behaviour, StandIn
+from standin import Behaviour, StandIn
 from tests.conftest import TEST_KEY, run_async
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
@@ -76,6 +76,17 @@ def test_every_request_is_recorded_with_its_headers(standin: StandIn) -> None:
     assert record.headers["authorization"] == f"Bearer {TEST_KEY}"
     assert record.status == 200
     assert record.wait_done(1)
+
+
+def test_offline_modes_stand_in_keeps_no_record_of_what_a_public_demo_is_sent() -> None:
+    with StandIn(keep_records=2) as bounded, StandIn(keep_records=0) as offline:
+        for n in range(5):
+            for server in (bounded, offline):
+                message = {"messages": [{"role": "user", "content": f"{n}"}]}
+                reply = httpx.post(f"{server.url}/v1/chat", json=BODY | message, headers=AUTH)
+                assert reply.status_code == 200
+        assert [r.body["messages"][0]["content"] for r in bounded.requests] == ["3", "4"]
+        assert offline.requests == []
 
 
 def test_only_the_models_that_exist_now_are_listed_and_answered(standin: StandIn) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from components.streaming import coalesce
+from components.writer.streaming import coalesce
 from tests.conftest import run_async
 
 

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from components import streaming
-from components.streaming import coalesce
+from components.writer import streaming
+from components.writer.streaming import coalesce
 from tests.conftest import run_async
 
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.chat import MAX_PROMPT_CHARS
-from components.standin import MODELS
-from components.transcript import (
+from components.chat.conversation import MAX_PROMPT_CHARS
+from components.chat.params import Sampling
+from components.chat.transcript import (
     FORMAT,
     MAX_IMPORT_BYTES,
     MAX_IMPORT_MESSAGES,
@@ -24,6 +24,7 @@ from components.transcript import (
     to_json,
     to_markdown,
 )
+from standin import MODELS
 
 KNOWN = [model_id for model_id, _ in MODELS]
 WHEN = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -46,7 +47,11 @@ def conversation() -> Transcript:
         {"role": "user", "content": "Tell me more"},
         {"role": "assistant", "content": "Could not reach Writer.", "metadata": {"title": "⚠️ Request failed"}},
     ]
-    return Transcript("Be brief.", ChatSettings("palmyra-x4", 0.7, False, 0.9, 256, ("END",)), messages)
+    return Transcript(
+        "Be brief.",
+        ChatSettings("palmyra-x4", 0.7, False, Sampling({"top_p": 0.9, "max_tokens": 256, "stop": ("END",)})),
+        messages,
+    )
 
 
 def test_json_holds_the_version_system_settings_and_every_message_with_its_card() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from components.client import Settings
+from components.settings import Settings
 from tests.conftest import launch
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium"))  # not /usr/bin's shell wrapper

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from components.standin import Behaviour, StandIn, reply_text
+from standin import Behaviour, StandIn, reply_text
 from tests.browser.conftest import open_app, wait_for_reply
 
 CELLS = 3

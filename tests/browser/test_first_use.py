@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from components.standin import Behaviour, StandIn, reply_text
+from standin import Behaviour, StandIn, reply_text
 from tests.browser.conftest import REPLY, open_app
 
 

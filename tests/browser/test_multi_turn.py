@@ -6,8 +6,8 @@ import json
 
 from playwright.sync_api import Page, expect
 
-from components.chat import SYSTEM_MESSAGE
-from components.standin import Behaviour, StandIn, reply_text
+from components.chat.conversation import SYSTEM_MESSAGE
+from standin import Behaviour, StandIn, reply_text
 from tests.browser.conftest import REPLY, bot_messages, open_app, record_text, recorded_states
 from tests.conftest import SYSTEM
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from components.standin import Behaviour, StandIn, reply_text
+from standin import Behaviour, StandIn, reply_text
 from tests.browser.conftest import REPLY, SCREENSHOT_DIR, open_app, wait_for_reply
 
 CODE_REPLY = "Here you go:\n\n```python\nprint('fast')\n```\n\nAnd **bold** text."

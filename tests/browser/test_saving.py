@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from components.standin import StandIn, reply_text
+from standin import StandIn, reply_text
 from tests.browser.conftest import REPLY, SCREENSHOT_DIR, bot_messages, open_app
 
 SAVED = "#saved-chats"

@@ -7,7 +7,7 @@ import json
 
 from playwright.sync_api import Page, expect
 
-from components.standin import Behaviour, StandIn, reply_text
+from standin import Behaviour, StandIn, reply_text
 from tests.browser.conftest import open_app, record_text, recorded_states, wait_for_reply
 from tests.conftest import EXTRA_MODEL
 

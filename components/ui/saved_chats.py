@@ -15,8 +15,8 @@ from typing import Any
 
 import gradio as gr
 
-from components import chat
-from components.transcript import count_turns
+from components.chat.conversation import content_text
+from components.chat.transcript import count_turns
 
 STAMP = "palmyra_saved"
 LABEL_CHARS = 60  # Gradio's dataset cell cuts a longer text with "...": the facts must fit, the title gets the rest
@@ -72,7 +72,7 @@ def entry_label(conversation: Conversation) -> str:
     if stamp.get("imported"):
         facts.append("imported")
     details = " · " + " · ".join(facts)
-    first = next((chat.content_text(m.get("content")) for m in conversation if m.get("role") == "user"), "")
+    first = next((content_text(m.get("content")) for m in conversation if m.get("role") == "user"), "")
     title = " ".join(first.split()) or "(no message)"
     room = LABEL_CHARS - len(details)
     if len(title) > room:

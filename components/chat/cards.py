@@ -1,35 +1,24 @@
 """The run card of a reply, as Markdown: what was sent, what came back, how long it took.
 
-Pure formatting of ``chat.RunCard``; knows nothing of Gradio, so both tabs, the compare
+Pure formatting of a ``RunCard``; knows nothing of Gradio, so both tabs, the compare
 view and exports render the same record the same way.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
-from components.chat import RunCard
+from components.chat import conversation, params
+from components.chat.conversation import RUN_CARD
+from components.writer.records import RunCard
 
-RUN_CARD = "Run card"  # the title of a reply's card in the chat; exports find cards by it
 STOPPED = "stopped by you"
-# The parameters a card lists besides model and temperature, in the order they are shown.
-_OPTIONAL_PARAMETERS = ("top_p", "max_tokens", "stop")
-
-
-def sent_parameters(card: RunCard) -> list[str]:
-    """The optional sampling parameters that were actually sent, as ``name value`` strings."""
-    return [
-        f"{name} {json.dumps(card.request[name], ensure_ascii=False)}"
-        for name in _OPTIONAL_PARAMETERS
-        if name in card.request
-    ]
 
 
 def summary(card: RunCard) -> str:
     """One short line: model, temperature, finish_reason, tokens and time."""
-    facts = [card.model, f"T {card.temperature:g}", *sent_parameters(card)]
+    facts = [card.model, f"T {card.temperature:g}", *params.sent(card.request)]
     if card.stopped:
         facts.append(STOPPED)
     elif card.finish_reason:
@@ -43,7 +32,7 @@ def summary(card: RunCard) -> str:
 
 def format_card(card: RunCard, *, interrupted: bool = False, status: str | None = None) -> str:
     """The whole card as one Markdown block: the notebook's response table, made visible."""
-    facts = [f"**{card.model}**", f"temperature {card.temperature:g}", *sent_parameters(card)]
+    facts = [f"**{card.model}**", f"temperature {card.temperature:g}", *params.sent(card.request)]
     facts.append("streamed" if card.stream else "not streamed")
     if card.stopped:
         facts.append(f"**{STOPPED}** (no finish_reason from the API)")
@@ -82,5 +71,4 @@ def _notices(card: RunCard, *, interrupted: bool, status: str | None) -> list[st
 
 def card_message(card: RunCard) -> dict[str, Any]:
     """The card as a collapsed chat message under its reply. Its metadata title keeps it out of the history."""
-    metadata = {"title": RUN_CARD, "log": summary(card), "status": "done"}
-    return {"role": "assistant", "content": format_card(card), "metadata": metadata}
+    return conversation.notice(RUN_CARD, format_card(card), log=summary(card), status="done")

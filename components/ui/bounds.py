@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from components.transcript import MAX_IMPORT_BYTES
+from components.chat.transcript import MAX_IMPORT_BYTES
 
 # A conversation a visitor can keep on the server: the largest file an import takes.
 MAX_HISTORY_BYTES = MAX_IMPORT_BYTES
@@ -38,7 +38,7 @@ class BoundedTextbox(gr.Textbox):
             return None
         name = self.label or "This field"
         if isinstance(payload, (int, float)) and not isinstance(payload, bool):
-            payload = str(payload)  # API callers may send top_p=0.9: the number as typed
+            payload = str(payload)  # API callers may send a parameter as a number: the number as typed
         if not isinstance(payload, str):
             raise gr.Error(f"{name} must be text, not {type(payload).__name__}.", title="Nothing sent")
         if self.max_length is not None and len(payload) > self.max_length:

@@ -9,10 +9,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from components import chat
-from components.bounds import BoundedTextbox
-
-NUMBER_CHARS = 32  # a number, typed: anything longer is not one
+from components.chat import conversation, params
+from components.ui.bounds import BoundedTextbox
 
 
 @dataclass(frozen=True)
@@ -23,79 +21,67 @@ class Controls:
     non_streaming: gr.Checkbox
     model: gr.Dropdown
     system: gr.Textbox
-    top_p: gr.Textbox
-    max_tokens: gr.Textbox
-    stop: gr.Textbox
+    sampling: list[gr.Textbox]  # one box per declared parameter (params.SAMPLING), in its order
+
+    def settings(self) -> list[gr.Component]:
+        """What an export records and an import restores, in ``SETTINGS`` order."""
+        return [self.system, self.model, self.temperature, self.non_streaming, *self.sampling]
 
     def inputs(self, own_key: gr.Textbox) -> list[gr.Component]:
         # The visitor's key comes before the sampling parameters, which were added later: API callers'
         # positional calls made before them keep working, and the new ones may be left out.
-        settings = [self.temperature, self.non_streaming, self.model, self.system]
-        return [*settings, own_key, self.top_p, self.max_tokens, self.stop]
+        return [self.temperature, self.non_streaming, self.model, self.system, own_key, *self.sampling]
+
+
+# The names of ``Controls.inputs`` and ``Controls.settings``, as the API and the handlers call them.
+INPUTS = ("temperature", "non_streaming", "model", "system", "own_key", *params.NAMES)
+SETTINGS = ("system", "model", "temperature", "non_streaming", *params.NAMES)
 
 
 def system_box(tab: str) -> gr.Textbox:
     """The system message, the cookbook's by default; unrendered."""
     return BoundedTextbox(
-        chat.SYSTEM_MESSAGE,
+        conversation.SYSTEM_MESSAGE,
         lines=4,
         label="System message",
         show_label=False,
-        max_length=chat.MAX_PROMPT_CHARS,
+        max_length=conversation.MAX_PROMPT_CHARS,
         elem_id=f"{tab}-system",
         render=False,
     )
 
 
-def parameter_boxes(tab: str) -> tuple[gr.Textbox, gr.Textbox, gr.Textbox]:
-    """top_p, max_tokens and stop sequences, empty (unset) by default; unrendered.
+def parameter_boxes(tab: str) -> list[gr.Textbox]:
+    """A box per declared parameter (params.SAMPLING), empty (unset) by default; unrendered.
 
     Text boxes, not ``gr.Number``: Gradio 6.31's number field turns an empty value into 0 when
-    its closed accordion is opened, and a visitor who only looked at the panel then sent
-    ``top_p: 0``. Empty text stays empty; ``chat.check_sampling`` reads the numbers, with our own
+    its closed accordion is opened, and a visitor who only looked at the panel then sent a
+    nucleus-sampling value of 0. Empty text stays empty; ``params.Sampling.read`` reads the numbers, with our own
     message for a bad one, and nothing is sent.
     """
-    return (
+    return [
         BoundedTextbox(
             "",
-            label="top_p",
-            max_length=NUMBER_CHARS,
-            placeholder="API default",
-            info="Nucleus sampling, above 0 and at most 1. Empty: the API's default",
-            max_lines=1,
-            elem_id=f"{tab}-top-p",
+            label=param.label,
+            max_length=param.max_chars,
+            placeholder=param.placeholder or None,
+            info=param.description,
+            lines=2 if isinstance(param, params.Lines) else 1,
+            max_lines=None if isinstance(param, params.Lines) else 1,
+            elem_id=f"{tab}-{param.name.replace('_', '-')}",
             render=False,
-        ),
-        BoundedTextbox(
-            "",
-            label="max_tokens",
-            max_length=NUMBER_CHARS,
-            placeholder="model default",
-            info=f"Longest reply, 1 to {chat.MAX_OUTPUT_TOKENS:,} tokens. Empty: the model's default",
-            max_lines=1,
-            elem_id=f"{tab}-max-tokens",
-            render=False,
-        ),
-        BoundedTextbox(
-            "",
-            label="Stop sequences",
-            max_length=chat.MAX_STOP_SEQUENCES * (chat.MAX_STOP_CHARS + 1),
-            info=f"One per line, up to {chat.MAX_STOP_SEQUENCES}: the reply ends before any of them",
-            lines=2,
-            elem_id=f"{tab}-stop",
-            render=False,
-        ),
-    )
+        )
+        for param in params.SAMPLING
+    ]
 
 
 def make_controls(tab: str, model_choices: list[str], model: str) -> Controls:
     """A tab's controls, unrendered, so that each tab places them where it wants (the chat tab above the chat)."""
-    top_p, max_tokens, stop = parameter_boxes(tab)
     return Controls(
         temperature=gr.Slider(
-            chat.MIN_TEMPERATURE,
-            chat.MAX_TEMPERATURE,
-            value=chat.DEFAULT_TEMPERATURE,
+            conversation.MIN_TEMPERATURE,
+            conversation.MAX_TEMPERATURE,
+            value=conversation.DEFAULT_TEMPERATURE,
             step=0.1,
             label="Temperature",
             info="0 = focused, 2 = most varied",
@@ -111,9 +97,7 @@ def make_controls(tab: str, model_choices: list[str], model: str) -> Controls:
         ),
         model=gr.Dropdown(model_choices, value=model, label="Model", elem_id=f"{tab}-model", render=False),
         system=system_box(tab),
-        top_p=top_p,
-        max_tokens=max_tokens,
-        stop=stop,
+        sampling=parameter_boxes(tab),
     )
 
 
@@ -130,14 +114,14 @@ def render_system(system: gr.Textbox) -> None:
     with gr.Accordion("System message", open=False):
         system.render()
         reset = gr.Button("Reset to default", size="sm", elem_id=f"{system.elem_id}-reset")
-        reset.click(lambda: chat.SYSTEM_MESSAGE, outputs=system, queue=False, api_visibility="private")
+        reset.click(lambda: conversation.SYSTEM_MESSAGE, outputs=system, queue=False, api_visibility="private")
 
 
-def render_parameters(top_p: gr.Textbox, max_tokens: gr.Textbox, stop: gr.Textbox) -> None:
+def render_parameters(tab: str, boxes: list[gr.Textbox]) -> None:
     """The optional sampling parameters, in a collapsed panel: most people never need them."""
-    with gr.Accordion("Parameters", open=False, elem_id=f"{top_p.elem_id.removesuffix('-top-p')}-parameters"):
-        for control in (top_p, max_tokens, stop):
-            control.render()
+    with gr.Accordion("Parameters", open=False, elem_id=f"{tab}-parameters"):
+        for box in boxes:
+            box.render()
 
 
 CODE_FLAVOURS = (("Python", "python"), ("Python (async)", "python"), ("curl", "shell"))

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from components import __version__, chat
-from components.cards import RUN_CARD
+from components import __version__
+from components.chat import conversation, params
+from components.chat.conversation import RUN_CARD
+from components.chat.params import InvalidRequestError, Sampling
 
 FORMAT = "palmyra-chat/1"
 MAX_IMPORT_BYTES = 2_000_000  # about 100 long replies; a larger file is refused before it is parsed
@@ -35,11 +37,9 @@ class ChatSettings:
     """The chat tab's settings, as exported and restored."""
 
     model: str
-    temperature: float = chat.DEFAULT_TEMPERATURE
+    temperature: float = conversation.DEFAULT_TEMPERATURE
     non_streaming: bool = False
-    top_p: float | None = None
-    max_tokens: int | None = None
-    stop: tuple[str, ...] = ()
+    sampling: Sampling = field(default_factory=Sampling)
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,7 @@ def to_json(transcript: Transcript, *, exported_at: datetime | None = None) -> s
         "parameters": {
             "temperature": settings.temperature,
             "non_streaming": settings.non_streaming,
-            "top_p": settings.top_p,
-            "max_tokens": settings.max_tokens,
-            "stop": list(settings.stop),
+            **settings.sampling.exported(),
         },
         "messages": _to_records(transcript.messages),
     }
@@ -107,7 +105,7 @@ def _to_records(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Chat messages as export records: a run card joins its reply; other notices stay notices."""
     records: list[dict[str, Any]] = []
     for message in messages:
-        role, text = message.get("role"), chat.content_text(message.get("content"))
+        role, text = message.get("role"), conversation.content_text(message.get("content"))
         metadata = message.get("metadata") or {}
         title = metadata.get("title") if isinstance(metadata, Mapping) else None
         if role not in _ROLES:
@@ -193,8 +191,8 @@ def _text(value: object, where: str) -> str:
     if not isinstance(value, str):
         msg = f"{where} must be text, not {type(value).__name__}."
         raise TranscriptError(msg)
-    if len(value) > chat.MAX_PROMPT_CHARS:
-        msg = f"{where} is {len(value):,} characters long; the limit is {chat.MAX_PROMPT_CHARS:,}."
+    if len(value) > conversation.MAX_PROMPT_CHARS:
+        msg = f"{where} is {len(value):,} characters long; the limit is {conversation.MAX_PROMPT_CHARS:,}."
         raise TranscriptError(msg)
     return value
 
@@ -208,21 +206,25 @@ def _settings(document: Mapping[str, Any], known_models: list[str]) -> ChatSetti
     if not isinstance(parameters, dict):
         msg = '"parameters" must be an object.'
         raise TranscriptError(msg)
-    temperature = parameters.get("temperature", chat.DEFAULT_TEMPERATURE)
+    temperature = parameters.get("temperature", conversation.DEFAULT_TEMPERATURE)
     non_streaming = parameters.get("non_streaming", False)
-    stop = parameters.get("stop", [])
     if not isinstance(non_streaming, bool):
         msg = "parameters.non_streaming must be true or false."
         raise TranscriptError(msg)
-    if not isinstance(stop, list) or not all(_one_line(item) for item in stop):
-        msg = "parameters.stop must be a list of one-line, non-blank texts."
-        raise TranscriptError(msg)
+    for param in params.SAMPLING:  # a list in the file: each item must be what a line of its box can hold
+        if isinstance(param, params.Lines) and not _lines(parameters.get(param.name, [])):
+            msg = f"parameters.{param.name} must be a list of one-line, non-blank texts."
+            raise TranscriptError(msg)
     try:
-        checked = chat.check_parameters(temperature, model, known_models)
-        sampling = chat.check_sampling(parameters.get("top_p"), parameters.get("max_tokens"), "\n".join(stop))
-    except chat.InvalidRequestError as problem:
+        checked = conversation.check_parameters(temperature, model, known_models)
+        sampling = Sampling.read(parameters)
+    except InvalidRequestError as problem:
         raise TranscriptError(f"In parameters: {problem.message}") from None
-    return ChatSettings(str(model), checked, non_streaming, sampling.top_p, sampling.max_tokens, sampling.stop)
+    return ChatSettings(str(model), checked, non_streaming, sampling)
+
+
+def _lines(items: object) -> bool:
+    return isinstance(items, list) and all(_one_line(item) for item in items)
 
 
 def _one_line(item: object) -> bool:

@@ -17,8 +17,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from components.chat import MAX_TEMPERATURE, MIN_TEMPERATURE, InvalidRequestError, ReplyUpdate
-from components.streaming import UPDATE_INTERVAL
+from components.chat.conversation import MAX_TEMPERATURE, MIN_TEMPERATURE
+from components.chat.params import InvalidRequestError
+from components.writer.records import ReplyUpdate
+from components.writer.streaming import UPDATE_INTERVAL
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from components.chat import RunCard
+from components.writer.records import RunCard
 
 # Entries left by visitors who closed the tab mid-reply are never taken: the oldest go first.
 CAPACITY = 4_096

@@ -1,40 +1,25 @@
-"""Writer clients from settings: lazy, cached, with bounds fit for an interactive app.
+"""The app's settings, read from the environment (``.env.example`` documents each), checked at start.
 
-Knows nothing of Gradio. Without a key the app runs in offline demo mode: the local
-stand-in (components/standin.py) is started on first use and the real SDK talks to it
-over HTTP, so offline mode runs the same code path as production.
+Knows nothing of Gradio or of the SDK's objects. ``api_key=None`` means offline demo mode: the
+replies then come from the local stand-in at ``offline_url``, which components/offline.py starts.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import logging
 import os
-import threading
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-import httpx
-import writerai
-from writerai import AsyncWriter
-
-from components import standin
-from components.retry import DEFAULT_LIMITS, DEFAULT_RETRY, ReplyLimits, RetryPolicy
+from components.writer.retry import DEFAULT_LIMITS, DEFAULT_RETRY, ReplyLimits, RetryPolicy
 
 T = TypeVar("T", int, float)
 
-logger = logging.getLogger(__name__)
-
 DEFAULT_MODEL = "palmyra-x5"
-WRITER_API_URL = "https://api.writer.com"  # the SDK's own default, spelled out so the page can name it
-# Shown when GET /v1/models cannot be reached: Writer's Palmyra chat models.
-FALLBACK_MODELS: tuple[str, ...] = tuple(model_id for model_id, _ in standin.MODELS)
-CONNECT_TIMEOUT = 5.0  # seconds; a dead address should fail fast
-OFFLINE_API_KEY = "offline-demo"  # the stand-in accepts any bearer token; the SDK insists on one
-_OFFLINE_CHUNK_DELAY = 0.03  # seconds between the stand-in's tokens, so offline replies visibly stream
+# Shown until (or when) GET /v1/models cannot be reached: Writer's Palmyra chat models. palmyra-fin, -med,
+# -creative, -x-003-instruct (and palmyra-vision, never a chat model) were removed on 2026-07-13, palmyra-x5
+# replacing them (shared/writer-tools.md section 5).
+FALLBACK_MODELS: tuple[str, ...] = ("palmyra-x5", "palmyra-x4")
 
 
 class SettingsError(ValueError):
@@ -69,6 +54,7 @@ class Settings:
     # Conversations saved in visitors' browsers are readable only with the key they were saved with.
     # None: a new key each start, so a restart hides them; a fixed one keeps them across restarts.
     history_key: str | None = None
+    offline_url: str | None = None  # where offline replies come from (components/offline.py sets it)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -129,90 +115,3 @@ def _choice(get: Callable[[str], str | None], name: str, options: dict[str, bool
         msg = f"{name} must be one of {', '.join(options)}, not {raw!r}"
         raise SettingsError(msg)
     return options[raw.lower()]
-
-
-_offline_lock = threading.Lock()
-_offline_server: standin.StandIn | None = None
-
-
-def offline_base_url() -> str:
-    """Start the local stand-in once per process and return its URL."""
-    global _offline_server  # noqa: PLW0603 - one shared server per process, started on demand
-    with _offline_lock:
-        if _offline_server is None:
-            server = standin.StandIn().start()
-            server.default = standin.Behaviour(chunk_delay=_OFFLINE_CHUNK_DELAY)
-            _offline_server = server
-            logger.info("Offline demo mode: the Writer stand-in answers on %s", server.url)
-        return _offline_server.url
-
-
-def client_for(settings: Settings) -> AsyncWriter:
-    """The shared client for the server's own key (offline: the stand-in's)."""
-    loop = _running_loop()
-    if settings.offline:
-        return _client(OFFLINE_API_KEY, offline_base_url(), settings.timeout, loop)
-    return _client(settings.api_key, settings.base_url, settings.timeout, loop)
-
-
-@asynccontextmanager
-async def writer_for(settings: Settings, visitor_key: str | None = None) -> AsyncIterator[AsyncWriter]:
-    """The client for one request: the visitor's own key when given, else the server's.
-
-    A visitor's key gets a client of its own that is closed after the request: it is never
-    cached, stored or logged, so it lives on the server only while its request runs.
-    It goes to :func:`visitor_key_url`, in offline mode too: a visitor with a key wants Palmyra, not the echo.
-    """
-    if not visitor_key:
-        yield client_for(settings)
-        return
-    async with AsyncWriter(
-        api_key=visitor_key, base_url=visitor_key_url(settings), max_retries=0, timeout=_timeout(settings.timeout)
-    ) as own:
-        yield own
-
-
-def visitor_key_url(settings: Settings) -> str:
-    """Where requests made with a visitor's own key go: WRITER_BASE_URL, else Writer's API."""
-    return settings.base_url or WRITER_API_URL
-
-
-def visitor_key_host(settings: Settings) -> str:
-    """The host (and port, if not the default) a visitor's key is sent to, as the page names it.
-
-    Only host and port: a URL's user:password part must never reach the page.
-    """
-    url = httpx.URL(visitor_key_url(settings))
-    return f"{url.host}:{url.port}" if url.port else url.host
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-@functools.lru_cache(maxsize=8)
-def _client(api_key: str, base_url: str | None, timeout: float, loop: asyncio.AbstractEventLoop | None) -> AsyncWriter:
-    """One client, and so one connection pool, per distinct key and base URL.
-
-    And per event loop: a pool's connections belong to the loop that opened them. A served
-    app has one loop; several apps in one process (the tests) each have their own.
-    """
-    # Retries are the chat logic's (visible to the user), so the SDK makes none of its own.
-    return AsyncWriter(api_key=api_key, base_url=base_url, max_retries=0, timeout=_timeout(timeout))
-
-
-def _timeout(seconds: float) -> httpx.Timeout:
-    return httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT, seconds))
-
-
-async def list_models(client: AsyncWriter) -> list[str]:
-    """Model ids from ``GET /v1/models``; the built-in list when that fails."""
-    try:
-        response = await client.models.list()
-    except (writerai.APIError, httpx.HTTPError) as exc:
-        logger.warning("Could not list models (%s); using the built-in list", type(exc).__name__)
-        return list(FALLBACK_MODELS)
-    return [model.id for model in response.models] or list(FALLBACK_MODELS)

@@ -17,17 +17,20 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from components import chat, saved_chats, transcript
-from components.limits import RateLimiter
-from components.transcript import ChatSettings, Transcript, TranscriptError
-from components.widgets import Controls
+from components.chat import params, transcript
+from components.chat.limits import RateLimiter
+from components.chat.params import Sampling
+from components.chat.transcript import ChatSettings, Transcript, TranscriptError
+from components.ui import saved_chats
+from components.ui.controls import SETTINGS, Controls
+from components.ui.endpoints import endpoint
 
 EXPORT_MAX_AGE = 3600  # seconds an export file is kept for its download (Blocks' delete_cache)
 NOTHING_TO_EXPORT = "Nothing to download yet: the conversation is empty."
@@ -110,30 +113,16 @@ class Exports:
 _ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # what an export's digest is taken with: the time is not its content
 
 
-def transcript_of(
-    history: list[dict[str, Any]] | None,
-    system: str,
-    model: str,
-    temperature: float,
-    non_streaming: bool,
-    top_p: object,
-    max_tokens: object,
-    stop: str,
-) -> Transcript:
-    """The conversation and the tab's settings, read as a request reads them (a value it would refuse: unset)."""
-    try:
-        sampling = chat.check_sampling(top_p, max_tokens, stop)
-    except chat.InvalidRequestError:
-        sampling = chat.Sampling()
-    settings = ChatSettings(
-        model=model,
-        temperature=temperature,
-        non_streaming=bool(non_streaming),
-        top_p=sampling.top_p,
-        max_tokens=sampling.max_tokens,
-        stop=sampling.stop,
+def transcript_of(history: list[dict[str, Any]] | None, settings: Mapping[str, Any]) -> Transcript:
+    """The conversation and the tab's settings (by ``widgets.SETTINGS`` name), read as a request reads them; a
+    parameter a request would refuse is exported as unset."""
+    chosen = ChatSettings(
+        model=settings["model"],
+        temperature=settings["temperature"],
+        non_streaming=bool(settings["non_streaming"]),
+        sampling=Sampling.lenient(settings),
     )
-    return Transcript(system, settings, list(history or []))
+    return Transcript(settings["system"], chosen, list(history or []))
 
 
 def read_import(path: str | None, known_models: list[str]) -> Transcript:
@@ -148,31 +137,16 @@ def read_import(path: str | None, known_models: list[str]) -> Transcript:
     return transcript.from_json(Path(path).read_bytes(), known_models=known_models)
 
 
-def _as_text(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
-
-
 def _downloader(exports: Exports, visitor: Callable[[gr.Request | None], str]) -> Callable[..., tuple[Any, Any, str]]:
-    def downloads(
-        history: list[dict[str, Any]] | None,
-        system: str,
-        model: str,
-        temperature: float,
-        non_streaming: bool,
-        top_p: str = "",  # defaults make them optional for API callers; text as the page sends it
-        max_tokens: str = "",
-        stop: str = "",
-        request: gr.Request | None = None,
-    ) -> tuple[Any, Any, str]:
+    def downloads(history: list[dict[str, Any]] | None, request: gr.Request | None, **settings: Any) -> tuple:
         """Both download buttons with files of this conversation (disabled when there are none), and what they hold."""
         count = transcript.count_turns(history or [])
         paths: tuple[str | None, str | None] = (None, None)
         if not (count.yours or count.replies):
             note = NOTHING_TO_EXPORT
         else:
-            conversation = transcript_of(history, system, model, temperature, non_streaming, top_p, max_tokens, stop)
             try:
-                paths = exports.write(conversation, visitor(request))
+                paths = exports.write(transcript_of(history, settings), visitor(request))
                 note = f"The downloads hold {count}."
             except ExportBudgetError as refused:
                 note = f"⚠️ {refused}"
@@ -194,8 +168,7 @@ def render(
     A download button downloads the file it already holds when clicked (a click event's answer
     comes too late), so both files are remade whenever the conversation or a setting changes.
     """
-    settings_inputs = [controls.system, controls.model, controls.temperature, controls.non_streaming]
-    settings_inputs += [controls.top_p, controls.max_tokens, controls.stop]
+    settings_inputs = controls.settings()
     with gr.Accordion("Save and load", open=False, elem_id="save-load"):
         gr.Markdown(
             "Download this conversation with its system message, settings and run cards, as JSON (to import "
@@ -240,38 +213,32 @@ def _keep_downloads_current(
     """
     quiet: dict[str, Any] = {"outputs": outputs, "show_progress": "hidden", "trigger_mode": "always_last"}
 
-    def emptied(*settings: Any) -> tuple:
-        return downloads([], *settings)  # no files: nothing to charge
+    def current(history: list[dict[str, Any]] | None, request: gr.Request | None, **settings: Any) -> tuple:
+        return downloads(history, request, **settings)
+
+    def emptied(request: gr.Request | None, **settings: Any) -> tuple:
+        return downloads([], request, **settings)  # no files: nothing to charge
 
     def picked(
-        index: int | None,
-        saved: list[saved_chats.Conversation] | None,
-        system: str,
-        model: str,
-        temperature: float,
-        non_streaming: bool,
-        top_p: str,
-        max_tokens: str,
-        stop: str,
-        request: gr.Request,  # named, for Gradio to pass it: the export is this visitor's
+        index: int | None, saved: list[saved_chats.Conversation] | None, request: gr.Request | None, **settings: Any
     ) -> tuple:
         """The saved chat just picked in the side panel (read from the list: the chat is still loading)."""
         chosen = saved[index] if saved and index is not None and 0 <= index < len(saved) else []
-        return downloads(chosen, system, model, temperature, non_streaming, top_p, max_tokens, stop, request)
+        return downloads(chosen, request, **settings)
 
     gr.on(
         [chat_interface.saved_conversations.change, *(box.change for box in settings_inputs)],
-        downloads,
+        endpoint(current, ["history", *SETTINGS], optional=params.NAMES),
         inputs=[chat_interface.chatbot_state, *settings_inputs],
         api_name="export_conversation",
         **quiet,
     )
-    chat_interface.new_chat_button.click(emptied, settings_inputs, api_visibility="private", **quiet)
+    private: dict[str, Any] = {"api_visibility": "private", **quiet}
+    chat_interface.new_chat_button.click(endpoint(emptied, SETTINGS), settings_inputs, **private)
     chat_interface.chat_history_dataset.click(
-        picked,
+        endpoint(picked, ["index", "saved", *SETTINGS]),
         [chat_interface.chat_history_dataset, chat_interface.saved_conversations, *settings_inputs],
-        api_visibility="private",
-        **quiet,
+        **private,
     )
 
 
@@ -297,9 +264,7 @@ def _importer(known_models: Callable[[], list[str]], *, skipped: int) -> Callabl
             chosen.model,
             chosen.temperature,
             chosen.non_streaming,
-            _as_text(chosen.top_p),  # the parameter boxes hold text ("" for unset)
-            _as_text(chosen.max_tokens),
-            "\n".join(chosen.stop),
+            *chosen.sampling.as_text(),  # the parameter boxes hold text ("" for unset)
             f"Imported {transcript.count_turns(messages)}. The next message continues this conversation.",
         )
 

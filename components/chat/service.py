@@ -1,0 +1,198 @@
+"""The chat service: a checked plan from what a visitor asked, then its reply or its comparison.
+
+Knows nothing of Gradio. It holds the request policy in one place: the visitor's rate limit
+(refusals count too), how many replies one visitor may have under way, the key policy (the
+server's key, or the visitor's own for that request only), the models on offer, and trimming
+the history to the context budget. Every tab asks it for a ``Plan``, then for that plan's
+reply (or its cells' replies), so every request takes the same checks and the same path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, aclosing, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from writerai import AsyncWriter
+
+from components.chat import conversation
+from components.chat.compare import Cell, fan_out
+from components.chat.limits import ConcurrencyLimit, RateLimiter
+from components.chat.params import InvalidRequestError, Sampling
+from components.chat.runs import InFlight
+from components.settings import FALLBACK_MODELS, Settings
+from components.writer import clients
+from components.writer.records import ReplyUpdate
+from components.writer.reply import generate_reply
+
+OFFLINE_API_KEY = "offline-demo"  # the stand-in accepts any bearer token; the SDK insists on one
+MALFORMED_KEY = (
+    "That API key cannot be right: it has a space, a line break or a character outside ASCII. "
+    "Copy it again from Writer's dashboard."
+)
+VISITOR_KEY_REQUIRED = (
+    "This app asks each visitor to use their own Writer API key: enter it under "
+    "“Your Writer API key” at the top of the page."
+)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a visitor asked for, unchecked: as the page or an API caller sent it."""
+
+    prompt: object
+    temperature: object
+    model: object
+    system: object
+    own_key: object = ""
+    sampling: Mapping[str, object] = field(default_factory=dict)  # by parameter name (params.SAMPLING)
+    history: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked request, ready to send."""
+
+    messages: list[dict[str, str]]
+    temperature: float
+    model: str
+    sampling: Sampling
+    visitor_key: str | None  # the visitor's own key, for this request only
+    trimmed: int  # how many old messages were left out to fit the context budget
+    visitor: str  # whose request it is: their address, as the rate limit counts them
+
+
+def visitor_of(peer: str | None, forwarded_for: str | None, trusted_hops: int) -> str:
+    """Whom the rate limit counts: the client's address, as the nearest trusted proxy saw it.
+
+    With no trusted proxy it is the peer's address, whatever X-Forwarded-For claims. With N,
+    it is the N-th entry from the end of X-Forwarded-For: each proxy appends the address it
+    was reached from, so entries before that are the client's own word and can be forged.
+    """
+    peer = peer or "unknown"
+    if trusted_hops <= 0:
+        return peer
+    forwarded = [entry.strip() for entry in (forwarded_for or "").split(",") if entry.strip()]
+    if not forwarded:
+        return peer
+    return forwarded[-trusted_hops] if len(forwarded) >= trusted_hops else forwarded[0]
+
+
+class ChatService:
+    """Plans and replies for one app's settings. One per app; shared by every visitor and tab."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.offline and not settings.offline_url:
+            msg = "offline mode: start the stand-in first (components.offline.with_standin)"
+            raise ValueError(msg)
+        self.settings = settings
+        self.runs = InFlight()  # what each visitor's tabs are generating, so that Stop can say what it stopped
+        self._listed: list[str] = []  # filled from GET /v1/models on the first page load
+        self._limiter = RateLimiter(settings.rate_limit_per_minute)
+        self._under_way = ConcurrencyLimit(settings.max_requests_at_once)  # slots and connections a visitor holds
+
+    @property
+    def models(self) -> list[str]:
+        """The models on offer: the configured one first, then Writer's list (the built-in one until it came)."""
+        return list(dict.fromkeys([self.settings.model, *(self._listed or FALLBACK_MODELS)]))
+
+    async def refresh_models(self) -> list[str]:
+        """Ask Writer for its models, once. Not when visitors must bring their own key: the server's is not
+        theirs to spend, not even on a list."""
+        if not self._listed and not self.settings.visitor_key_required:
+            self._listed = await clients.list_models(self._server_client(), FALLBACK_MODELS)
+        return self.models
+
+    def plan(self, ask: Ask, visitor: str, *, extra_models: Sequence[object] = (), count: int = 1) -> Plan:
+        """Check everything before anything is sent; raises InvalidRequestError with a message for the user.
+
+        The rate limit comes first: a refused request counts too, or refusals would cost nothing.
+        ``count`` is how many requests the plan makes (a comparison makes several at once).
+        """
+        self._charge(visitor, count)
+        if self._under_way.full(visitor):
+            msg = (
+                f"You already have {self.settings.max_requests_at_once} replies under way: "
+                "wait for one to finish (or stop it), then try again."
+            )
+            raise InvalidRequestError(msg)
+        temperature = conversation.check_parameters(ask.temperature, ask.model, self.models)
+        for other in extra_models:
+            conversation.check_parameters(ask.temperature, other, self.models)
+        prompt = conversation.check_prompt(ask.prompt, ask.system)
+        sampling = Sampling.read(dict(ask.sampling))
+        visitor_key = self._visitor_key(ask.own_key)
+        messages = conversation.build_messages(ask.history, prompt, str(ask.system))
+        messages, trimmed = conversation.fit_to_context(messages, self.settings.context_tokens)
+        return Plan(messages, temperature, str(ask.model), sampling, visitor_key, trimmed, visitor)
+
+    async def reply(self, plan: Plan, *, stream: bool) -> AsyncIterator[ReplyUpdate]:
+        """The plan's reply, growing; the last update has ``done=True``."""
+        with self._under_way.hold(plan.visitor):
+            async with (
+                self._client(plan.visitor_key) as writer,
+                aclosing(self._generate(writer, plan, Cell(plan.model, plan.temperature, stream))) as updates,
+            ):
+                async for update in updates:
+                    yield update
+
+    async def compare(self, plan: Plan, cells: Sequence[Cell]) -> AsyncIterator[list[ReplyUpdate | None]]:
+        """Every cell's reply at once, on one client: snapshots of each cell's latest update."""
+        with self._under_way.hold(plan.visitor):
+            async with self._client(plan.visitor_key) as writer:
+                replies = [self._generate(writer, plan, cell) for cell in cells]
+                async with aclosing(fan_out(replies)) as snapshots:
+                    async for snapshot in snapshots:
+                        yield snapshot
+
+    def visitor_key_url(self) -> str:
+        """Where requests made with a visitor's own key go: WRITER_BASE_URL, else Writer's API. In offline
+        mode too: a visitor with a key wants Palmyra, not the echo."""
+        return self.settings.base_url or clients.WRITER_API_URL
+
+    def _generate(self, writer: AsyncWriter, plan: Plan, cell: Cell) -> AsyncIterator[ReplyUpdate]:
+        return generate_reply(
+            writer,
+            plan.messages,
+            model=cell.model,
+            temperature=cell.temperature,
+            stream=cell.stream,
+            options=plan.sampling.to_request(),
+            retry=self.settings.retry,
+            limits=self.settings.limits,
+        )
+
+    def _charge(self, visitor: str, count: int) -> None:
+        """Count ``count`` requests against the visitor's rate limit; raises InvalidRequestError past it."""
+        wait = self._limiter.acquire(visitor, count)
+        if wait is not None:
+            asked = f" ({count} asked for at once)" if count > 1 else ""
+            msg = (
+                f"Too many requests: this app allows {self.settings.rate_limit_per_minute} a minute per "
+                f"visitor{asked}. Try again in {math.ceil(wait)} s."
+            )
+            raise InvalidRequestError(msg)
+
+    def _visitor_key(self, own_key: object) -> str | None:
+        key = own_key.strip() if isinstance(own_key, str) and own_key.strip() else None
+        if self.settings.visitor_key_required and not key:
+            raise InvalidRequestError(VISITOR_KEY_REQUIRED)
+        if key is not None and (not key.isascii() or any(c.isspace() for c in key)):
+            # It would go upstream as an HTTP header: a line break is refused there and retried as a network failure.
+            raise InvalidRequestError(MALFORMED_KEY)
+        return key
+
+    def _server_client(self) -> AsyncWriter:
+        """The shared client for the server's own key (offline: the stand-in's)."""
+        settings = self.settings
+        if settings.offline:
+            return clients.shared_client(OFFLINE_API_KEY, settings.offline_url, settings.timeout)
+        return clients.shared_client(str(settings.api_key), settings.base_url, settings.timeout)
+
+    def _client(self, visitor_key: str | None) -> AbstractAsyncContextManager[AsyncWriter]:
+        """The client for one request: the visitor's own (closed after it), else the server's."""
+        if visitor_key:
+            return clients.own_client(visitor_key, self.visitor_key_url(), self.settings.timeout)
+        return nullcontext(self._server_client())

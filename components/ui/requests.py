@@ -1,0 +1,60 @@
+"""What every chat tab's handler does around a request: who the visitor is, whether anyone is
+listening, Stop's bookkeeping, and the request's panels (the messages sent, copy as code).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+import gradio as gr
+
+from components.chat import snippets
+from components.chat.service import ChatService, Plan, visitor_of
+from components.ui.listeners import LISTENERS
+from components.writer.records import ReplyUpdate
+
+# The request's panels: the messages sent and the three copy-as-code boxes.
+UNCHANGED_PANELS = (gr.skip(),) * 4
+CLEARED_PANELS = ("",) * 4
+
+
+def visitor(service: ChatService, request: gr.Request | None) -> str:
+    """Whom the rate limit counts for this request (see ``visitor_of``)."""
+    if request is None:
+        return "anonymous"
+    peer = request.client.host if request.client else None
+    return visitor_of(peer, request.headers.get("x-forwarded-for"), service.settings.trusted_proxy_hops)
+
+
+def session_of(request: gr.Request | None) -> str | None:
+    return getattr(request, "session_hash", None)
+
+
+def messages_json(messages: list[dict[str, str]]) -> str:
+    return json.dumps(messages, indent=2, ensure_ascii=False)
+
+
+async def tracked_reply(
+    service: ChatService, plan: Plan, *, stream: bool, request: gr.Request | None, tab: str
+) -> AsyncIterator[tuple[ReplyUpdate, tuple[Any, ...]]]:
+    """A chat tab's reply, with the request's panels: sent only when its visitor is listening, and
+    noted in ``service.runs`` so that Stop can say what it stopped.
+
+    The panels describe the request, complete before any reply: shown with the first update (so a
+    stopped reply has them too), and again with the last, which is an API caller's whole result.
+    """
+    session = session_of(request)
+    if not await LISTENERS.wait_for(session):
+        return  # nobody is reading this session's results: send nothing, spend nothing
+    sent = messages_json(plan.messages)
+    with service.runs.tracking(session, tab) as note:
+        async with aclosing(service.reply(plan, stream=stream)) as updates:
+            first = True
+            async for update in updates:
+                note(update.info, update.text)
+                panels = (sent, *snippets.all_snippets(update.info.request)) if first or update.done else None
+                yield update, panels or UNCHANGED_PANELS
+                first = False

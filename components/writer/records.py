@@ -1,0 +1,101 @@
+"""What a reply is, as the app keeps it: its text so far and its run card (what was sent, what came back).
+
+Filled from the SDK's response objects; values that cannot be right are left unknown.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RunCard:
+    """What was asked for and what came back, for one reply. Never sent back to the model.
+
+    ``request`` is the exact set of arguments given to ``client.chat.chat``: what the SDK
+    sent as the JSON body. Copy-as-code and exports are built from it, never from widgets.
+    """
+
+    model: str
+    temperature: float
+    stream: bool
+    request: dict[str, Any] = field(default_factory=dict)
+    response_id: str | None = None
+    created: int | None = None
+    finish_reason: str | None = None  # "length" means the reply was cut at max_tokens
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    first_token_s: float | None = None
+    total_s: float | None = None
+    error: str | None = None  # a message for the user, when the request failed
+    stopped: bool = False  # the visitor pressed Stop (or left): no finish_reason came from the API
+    started: float = field(default_factory=time.monotonic, repr=False, compare=False)  # monotonic clock
+
+    def mark_stopped(self) -> None:
+        """Stop was pressed: a reply still under way ends here, timed to this moment. A finished one stays as it is."""
+        if self.total_s is None:
+            self.stopped = True
+            self.total_s = time.monotonic() - self.started
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
+
+    @property
+    def filtered(self) -> bool:
+        """Writer's content filter stopped the reply."""
+        return self.finish_reason == "content_filter"
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Completion tokens over the whole request's time, when both are known."""
+        if self.completion_tokens is None or not self.total_s:
+            return None
+        return self.completion_tokens / self.total_s
+
+
+@dataclass(frozen=True)
+class ReplyUpdate:
+    """The reply so far. The last update of a reply has ``done=True`` and the complete info."""
+
+    text: str
+    info: RunCard
+    done: bool = False
+    status: str | None = None  # what the app is doing meanwhile, e.g. waiting to retry
+
+    @property
+    def interrupted(self) -> bool:
+        """Part of a reply arrived, then the request failed."""
+        return bool(self.text) and self.info.error is not None
+
+
+def take_metadata(info: RunCard, response: Any) -> None:
+    """Identity and usage from a response or chunk; values that cannot be right are left unknown."""
+    info.response_id = info.response_id or response.id  # Writer gives each chunk a new id: keep the first
+    info.created = info.created or _plausible_time(response.created)
+    info.model = response.model or info.model
+    if response.usage:
+        info.prompt_tokens = _count(response.usage.prompt_tokens)
+        info.completion_tokens = _count(response.usage.completion_tokens)
+        info.total_tokens = _count(response.usage.total_tokens)
+
+
+_EARLIEST_CREATED = 1_577_836_800  # 2020-01-01: before any Palmyra chat model
+_MAX_TOKENS_COUNTED = 10_000_000  # no request has ever used this many
+
+
+def _count(value: object) -> int | None:
+    """A token count, or None (unknown) when it is not a plausible one."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_TOKENS_COUNTED:
+        return value
+    return None
+
+
+def _plausible_time(created: object) -> int | None:
+    """``created`` (unix seconds) when it lies between 2020 and a day from now; else None (unknown)."""
+    if isinstance(created, int) and _EARLIEST_CREATED <= created <= time.time() + 86_400:
+        return created
+    return None
