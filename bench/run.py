@@ -40,7 +40,16 @@ from writerai import AsyncWriter
 from bench import browser
 from bench.procs import BENCH_KEY, Process, start_app, start_standin
 from bench.standin_server import BURST_MARKER, FAST_MARKER, LONG_MARKER
-from bench.ui_path import SYSTEM, Endpoints, PageSession, chat_turn, open_page, settings_data, single_turn
+from bench.ui_path import (
+    SETTINGS,
+    SYSTEM,
+    TEXT_PARAMETER,
+    Endpoints,
+    PageSession,
+    chat_turn,
+    open_page,
+    single_turn,
+)
 from tests.gradio_queue import QueueResult, QueueSession
 
 MODEL = "palmyra-x5"
@@ -101,7 +110,9 @@ class Bench:
         self.rows: list[Row] = []
 
     async def setup(self) -> None:
-        self.endpoints = Endpoints.from_config((await self.http.get(f"{self.url}config")).json())
+        config = (await self.http.get(f"{self.url}config")).json()
+        info = (await self.http.get(f"{self.url}gradio_api/info")).json()
+        self.endpoints = Endpoints.from_app(config, info)
 
     def add(self, *rows: Row) -> None:
         self.rows.extend(rows)
@@ -137,7 +148,7 @@ class Bench:
         """One reply through gradio_client (blocking: run it in a thread), in a new session (no history)."""
         client.reset_session()
         started = time.monotonic()
-        job = client.submit(prompt, *settings_data(), api_name=f"/{api}")
+        job = client.submit(**{TEXT_PARAMETER[api]: prompt}, **SETTINGS, api_name=f"/{api}")
         first = None
         for output in job:
             if first is None and output and output[0]:

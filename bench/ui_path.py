@@ -7,34 +7,44 @@ queued submit function (which re-processes the whole chatbot value on every upda
 then copy the chatbot into the session's state (direct call) and re-enable the textbox
 (queued). This module replays that chain with plain httpx, so the benchmark measures
 the browser path's server cost without a browser's CPU on the same two cores.
+
+The named endpoints (``/chat``, ``/single_turn``) are called by parameter name, their data
+built from the app's API info (tests/gradio_queue.py ``endpoint_data``). The chain's steps
+are ChatInterface's internal events: they have no parameter names, so their data is laid
+out by position from /config, as the page lays it out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from tests.gradio_queue import QueueResult, QueueSession, fn_index
+from tests.gradio_queue import QueueResult, QueueSession, endpoint_data, fn_index
 
 SYSTEM = "You are a helpful assistant."  # short: the system message is not what is measured
 
 
-# The values the benchmark gives the controls, by elem_id suffix; any other input gets the default the page shows.
-_VALUES: dict[str, Any] = {
+# The values the benchmark gives the settings, by the API's parameter names; any other parameter keeps its default.
+SETTINGS: dict[str, Any] = {
     "temperature": 1.0,
-    "non-streaming": False,
+    "non_streaming": False,
     "model": "palmyra-x5",
     "system": SYSTEM,
-    "own-key": "",
+    "own_key": "",
 }
+# The parameter each named endpoint takes its text in, by API name.
+TEXT_PARAMETER = {"chat": "message", "single_turn": "prompt"}
+# The same values for the chain's internal steps, by their controls' elem_id suffix (``own_key``: ``own-key``); any
+# other input gets the default the page shows.
+_VALUES: dict[str, Any] = {name.replace("_", "-"): value for name, value in SETTINGS.items()}
 _MESSAGE_IDS = ("chat-input", "prompt")
 
 
 @dataclass(frozen=True)
 class Event:
-    """One event of the app: its index, and how to fill its inputs as the page would."""
+    """One internal event of the app (no parameter names): its index, and how to fill its inputs as the page would."""
 
     index: int
     inputs: tuple[tuple[str, Any], ...]  # (kind, value): "message", "state" or "fixed" with the value
@@ -44,11 +54,24 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Endpoints:
-    """The app's events: the two API endpoints and the page's chat chain, read from its /config."""
+class NamedEvent:
+    """A named endpoint of the app: its index, and its data built by parameter name from the app's API info."""
 
-    chat: Event
-    single_turn: Event
+    name: str
+    index: int
+    info: dict[str, Any] = field(repr=False)  # the app's /gradio_api/info
+    config: dict[str, Any] = field(repr=False)  # the app's /config
+
+    def data(self, text: str) -> list[Any]:
+        return endpoint_data(self.info, self.config, self.name, **{TEXT_PARAMETER[self.name]: text}, **SETTINGS)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The app's events: the two API endpoints and the page's chat chain, read from its /config and API info."""
+
+    chat: NamedEvent
+    single_turn: NamedEvent
     save_textbox: Event
     append_message: Event
     submit: Event
@@ -57,7 +80,8 @@ class Endpoints:
     page_load: Event  # what a page runs when it opens (the model list): it creates the visitor's session
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Endpoints:
+    def from_app(cls, config: dict[str, Any], info: dict[str, Any]) -> Endpoints:
+        """From the app's /config and /gradio_api/info."""
         dependencies = config["dependencies"]
         components = {c["id"]: c for c in config["components"]}
 
@@ -85,8 +109,8 @@ class Endpoints:
         submit = after(append)
         sync = after(submit)
         return cls(
-            chat=event(fn_index(config, "chat")),
-            single_turn=event(fn_index(config, "single_turn")),
+            chat=NamedEvent("chat", fn_index(config, "chat"), info, config),
+            single_turn=NamedEvent("single_turn", fn_index(config, "single_turn"), info, config),
             save_textbox=event(save),
             append_message=event(append),
             submit=event(submit),
@@ -96,11 +120,6 @@ class Endpoints:
                 next(i for i, dep in enumerate(dependencies) if any(t[1] == "load" for t in dep["targets"]))
             ),
         )
-
-
-def settings_data() -> list[Any]:
-    """Temperature, Non-streaming, Model, System message, the visitor's key: the API's first settings, by position."""
-    return [_VALUES[key] for key in ("temperature", "non-streaming", "model", "system", "own-key")]
 
 
 async def open_page(session: QueueSession, endpoints: Endpoints) -> None:
@@ -140,6 +159,7 @@ class PageSession:
     async def send(self, message: str) -> QueueResult:
         """One turn, from Enter to the textbox being enabled again; the submit event's result."""
         ep = self.endpoints
+        # ChatInterface's internal steps: no parameter names, so their data is positional, as the page sends it.
         await self._direct(ep.save_textbox, [message])
         self.chatbot = (await self._direct(ep.append_message, [None, self.chatbot]))[0]
         result = await self.queue.call(ep.submit.index, ep.submit.data())
@@ -157,18 +177,18 @@ class PageSession:
         await self._direct(self.endpoints.sync_state, [self.chatbot])
 
 
-async def _call(session: QueueSession, endpoint: Event, name: str, text: str) -> QueueResult:
+async def _call(session: QueueSession, endpoint: NamedEvent, text: str) -> QueueResult:
     result = await session.call(endpoint.index, endpoint.data(text))
     if not result.success:
-        msg = f"/{name} failed: {result.error}"
+        msg = f"/{endpoint.name} failed: {result.error}"
         raise RuntimeError(msg)
     return result
 
 
 async def chat_turn(session: QueueSession, endpoints: Endpoints, message: str) -> QueueResult:
     """One turn through the ``/chat`` API (the history is the session's gr.State)."""
-    return await _call(session, endpoints.chat, "chat", message)
+    return await _call(session, endpoints.chat, message)
 
 
 async def single_turn(session: QueueSession, endpoints: Endpoints, prompt: str) -> QueueResult:
-    return await _call(session, endpoints.single_turn, "single_turn", prompt)
+    return await _call(session, endpoints.single_turn, prompt)

@@ -24,6 +24,8 @@ from standin import MODELS, StandIn
 TEST_KEY = "test-key-7f3a9c"  # a marker: it must never show up anywhere but the Authorization header
 SYSTEM = "You are a test assistant."
 EXTRA_MODEL = "palmyra-lab-test"  # listed only by the stand-in: proves the model list comes from the API
+# The first parameter of the two text endpoints, by API name: tests call them by keyword, and the names differ.
+PROMPT_PARAMETER = {"single_turn": "prompt", "chat": "message"}
 
 
 T = TypeVar("T")

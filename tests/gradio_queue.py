@@ -2,7 +2,9 @@
 
 gradio_client runs threads per client and costs more CPU than the app under test on two
 cores (shared/gradio-facts.md), so load tests and the benchmark speak the queue protocol
-directly: POST /gradio_api/queue/join, then read the session's SSE stream.
+directly: POST /gradio_api/queue/join, then read the session's SSE stream. A named endpoint's
+``data`` is built by parameter name (``endpoint_data``), so that a change in the order of an
+endpoint's parameters, or a new one, breaks no caller.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class QueueSession:
     session_hash: str = field(default_factory=lambda: uuid.uuid4().hex[:11])
 
     async def call(self, fn_index: int, data: list[Any]) -> QueueResult:
-        """Run one event to completion. ``data`` needs a None for each gr.State input."""
+        """Run one event to completion. ``data`` needs a None for each gr.State input (``endpoint_data`` adds them)."""
         started = time.monotonic()
         payload = {
             "data": data,
@@ -78,9 +80,52 @@ class QueueSession:
 
 
 def fn_index(config: dict[str, Any], api_name: str) -> int:
-    """The dependency index of an API name, from the app's /config."""
+    """The dependency index of an API name (``"chat"`` or ``"/chat"``), from the app's /config."""
+    name = api_name.removeprefix("/")
     for index, dependency in enumerate(config["dependencies"]):
-        if dependency.get("api_name") == api_name:
+        if dependency.get("api_name") == name:
             return index
-    msg = f"no event with api_name {api_name!r}"
+    msg = f"no event with api_name {name!r}"
     raise KeyError(msg)
+
+
+def endpoint_data(info: dict[str, Any], config: dict[str, Any] | None, api_name: str, /, **values: Any) -> list[Any]:
+    """The positional ``data`` of a call to a named endpoint, from its parameters by name.
+
+    ``info`` is the app's /gradio_api/info: it gives the parameters' order and defaults, as
+    gradio_client reads them. A parameter left out gets its default; an unknown name, or a
+    required parameter left out, raises TypeError. With ``config`` (the app's /config), the
+    list is the event's inputs, as the queue takes them: a None for each input the API leaves
+    out (a gr.State, filled from the session). With ``config=None``, the parameters alone, the
+    form that /gradio_api/call/<api_name> documents.
+    """
+    name = api_name.removeprefix("/")
+    endpoints = info["named_endpoints"]
+    if f"/{name}" not in endpoints:
+        msg = f"no named endpoint /{name}; the app has {', '.join(endpoints)}"
+        raise KeyError(msg)
+    parameters = endpoints[f"/{name}"]["parameters"]
+    unknown = set(values) - {parameter["parameter_name"] for parameter in parameters}
+    if unknown:
+        msg = f"/{name} has no parameter {', '.join(sorted(unknown))}"
+        raise TypeError(msg)
+    given = []
+    for parameter in parameters:
+        parameter_name = parameter["parameter_name"]
+        if parameter_name in values:
+            given.append(values[parameter_name])
+        elif parameter["parameter_has_default"]:
+            given.append(parameter["parameter_default"])
+        else:
+            msg = f"/{name} needs a value for its parameter {parameter_name}"
+            raise TypeError(msg)
+    if config is None:
+        return given
+    components = {component["id"]: component for component in config["components"]}
+    inputs = config["dependencies"][fn_index(config, name)]["inputs"]
+    hidden = [components[input_id].get("skip_api", components[input_id]["type"] == "state") for input_id in inputs]
+    if hidden.count(False) != len(given):
+        msg = f"/{name}: {len(given)} parameters in the API info, {hidden.count(False)} inputs in /config"
+        raise ValueError(msg)
+    shown = iter(given)
+    return [None if skipped else next(shown) for skipped in hidden]

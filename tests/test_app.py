@@ -11,7 +11,8 @@ from gradio_client import Client
 from components.chat.conversation import SYSTEM_MESSAGE
 from components.settings import Settings
 from standin import Behaviour, StandIn, reply_text
-from tests.conftest import SYSTEM, TEST_KEY, launch, reply_of
+from tests.conftest import PROMPT_PARAMETER, SYSTEM, TEST_KEY, launch, reply_of
+from tests.gradio_queue import endpoint_data, fn_index
 
 
 def single_turn(
@@ -23,7 +24,14 @@ def single_turn(
     model: str = "palmyra-x5",
     system: str = SYSTEM,
 ) -> list[tuple]:
-    job = app.submit(prompt, temperature, non_streaming, model, system, api_name="/single_turn")
+    job = app.submit(
+        prompt=prompt,
+        temperature=temperature,
+        non_streaming=non_streaming,
+        model=model,
+        system=system,
+        api_name="/single_turn",
+    )
     job.result()
     return job.outputs()
 
@@ -37,7 +45,14 @@ def chat(
     model: str = "palmyra-x5",
     system: str = SYSTEM,
 ) -> list[tuple]:
-    job = app.submit(message, temperature, non_streaming, model, system, api_name="/chat")
+    job = app.submit(
+        message=message,
+        temperature=temperature,
+        non_streaming=non_streaming,
+        model=model,
+        system=system,
+        api_name="/chat",
+    )
     job.result()
     return job.outputs()
 
@@ -48,6 +63,27 @@ def test_api_names_and_parameter_labels(app: Client) -> None:
     assert labels[:3] == ["Prompt", "Temperature", "Non-streaming"]
     assert [p["label"] for p in info["/chat"]["parameters"]][1:3] == ["Temperature", "Non-streaming"]
     assert info["/single_turn"]["returns"][0]["label"] == "Response"
+
+
+def test_raw_calls_are_built_by_parameter_name(app_url: str) -> None:
+    """tests/gradio_queue.py's endpoint_data, which the load tests and the benchmark build their requests with."""
+    info = httpx.get(f"{app_url}gradio_api/info").json()
+    config = httpx.get(f"{app_url}config").json()
+    with pytest.raises(TypeError, match="no parameter promt"):
+        endpoint_data(info, config, "single_turn", promt="hi")
+    with pytest.raises(TypeError, match="needs a value for its parameter prompt"):
+        endpoint_data(info, config, "single_turn", temperature=0.5)
+    data = endpoint_data(info, config, "/chat", message="hi", top_p=0.5)
+    inputs = config["dependencies"][fn_index(config, "chat")]["inputs"]
+    states = {c["id"] for c in config["components"] if c["type"] == "state"}
+    assert len(data) == len(inputs) and states & set(inputs)
+    assert all(value is None for value, input_id in zip(data, inputs, strict=True) if input_id in states)
+    sent = [value for value, input_id in zip(data, inputs, strict=True) if input_id not in states]
+    assert sent == endpoint_data(info, None, "chat", message="hi", top_p=0.5)  # the REST form: no state slots
+    parameters = info["named_endpoints"]["/chat"]["parameters"]
+    by_name = dict(zip([p["parameter_name"] for p in parameters], sent, strict=True))
+    defaults = {p["parameter_name"]: p["parameter_default"] for p in parameters}
+    assert by_name == defaults | {"message": "hi", "top_p": 0.5}
 
 
 def test_single_turn_streams_and_sends_only_system_and_prompt(app: Client, standin: StandIn) -> None:
@@ -110,7 +146,9 @@ def test_single_turn_drop_keeps_the_partial_reply(app: Client, standin: StandIn)
 
 
 def test_empty_prompt_sends_nothing(app: Client, standin: StandIn) -> None:
-    app.predict("   ", 1.0, False, "palmyra-x5", SYSTEM, api_name="/single_turn")
+    app.predict(
+        prompt="   ", temperature=1.0, non_streaming=False, model="palmyra-x5", system=SYSTEM, api_name="/single_turn"
+    )
     assert standin.chat_requests() == []
 
 
@@ -140,7 +178,7 @@ def test_chat_sends_the_whole_history_on_the_second_turn(app: Client, standin: S
 
 
 def test_chat_defaults_to_the_cookbook_system_message(app: Client, standin: StandIn) -> None:
-    app.predict("hi", api_name="/chat")
+    app.predict(message="hi", api_name="/chat")  # every setting left at its default
     body = standin.chat_requests()[0].body
     assert body["messages"][0] == {"role": "system", "content": SYSTEM_MESSAGE}
     assert (body["temperature"], body["model"]) == (1.0, "palmyra-x5")
@@ -191,7 +229,9 @@ def test_two_sessions_never_share_a_conversation(app_url: str, standin: StandIn)
 @pytest.mark.parametrize("api_name", ["/single_turn", "/chat"])
 def test_stop_closes_the_upstream_stream(app: Client, standin: StandIn, api_name: str) -> None:
     standin.enqueue(Behaviour(chunk_delay=1.0))
-    job = app.submit("a long story", 1.0, False, "palmyra-x5", SYSTEM, api_name=api_name)
+    prompt = {PROMPT_PARAMETER[api_name.removeprefix("/")]: "a long story"}
+    settings = {"temperature": 1.0, "non_streaming": False, "model": "palmyra-x5", "system": SYSTEM}
+    job = app.submit(**prompt, **settings, api_name=api_name)
     for _ in job:  # the first streamed update: the reply has started
         break
     job.cancel()
@@ -204,7 +244,14 @@ def test_offline_mode_answers_without_a_key_and_says_so() -> None:
     demo, url = launch(Settings(api_key=None, rate_limit_per_minute=0))
     try:
         client = Client(url, verbose=False)
-        reply = client.predict("hello offline", 0.4, False, "palmyra-x5", SYSTEM, api_name="/single_turn")[0]
+        reply = client.predict(
+            prompt="hello offline",
+            temperature=0.4,
+            non_streaming=False,
+            model="palmyra-x5",
+            system=SYSTEM,
+            api_name="/single_turn",
+        )[0]
         assert reply == "Echo: hello offline\n\n[model=palmyra-x5 messages=2 temperature=0.4]"
         config = httpx.get(f"{url}config").text
         assert "Offline demo mode" in config and "WRITER_API_KEY" in config
@@ -225,11 +272,12 @@ def test_offline_a_visitor_key_goes_where_the_page_says_without_a_restart(standi
         address = httpx.URL(standin.url)
         assert _component_props(config, "own-key")["info"].startswith(f"Sent to {address.host}:{address.port} ")
         client = Client(url, verbose=False)
-        reply = client.predict("my own key", 1.0, False, "palmyra-x5", SYSTEM, TEST_KEY, api_name="/single_turn")[0]
+        settings = {"temperature": 1.0, "non_streaming": False, "model": "palmyra-x5", "system": SYSTEM}
+        reply = client.predict(prompt="my own key", **settings, own_key=TEST_KEY, api_name="/single_turn")[0]
         (record,) = standin.chat_requests()
         assert record.headers["authorization"] == f"Bearer {TEST_KEY}"
         assert reply == reply_text(record.body)
-        echo = client.predict("no key", 1.0, False, "palmyra-x5", SYSTEM, "", api_name="/single_turn")[0]
+        echo = client.predict(prompt="no key", **settings, own_key="", api_name="/single_turn")[0]
         assert echo.startswith("Echo: no key") and len(standin.chat_requests()) == 1  # the offline stand-in's
     finally:
         demo.close()

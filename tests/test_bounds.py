@@ -32,7 +32,7 @@ from components.ui.listeners import LISTEN_GRACE
 from components.ui.saved_chats import NO_SAVED_MESSAGE
 from standin import StandIn
 from tests.conftest import TEST_KEY, launch
-from tests.gradio_queue import fn_index
+from tests.gradio_queue import endpoint_data, fn_index
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,10 @@ def served(standin_server: StandIn) -> Iterator[tuple[gr.Blocks, str]]:
 
 
 def sync_event(demo: gr.Blocks) -> tuple[int, gr.State]:
-    """ChatInterface's internal step that copies the chat shown into the kept history, and that state."""
+    """ChatInterface's internal step that copies the chat shown into the kept history, and that state.
+
+    An unnamed step, found by its inputs: it has no parameter names, so its ``data`` stays positional.
+    """
     (chatbot,) = [block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "chatbot"]
     for index, fn in demo.fns.items():
         states = [block for block in fn.outputs if isinstance(block, gr.State)]
@@ -60,6 +63,7 @@ def kept_history(demo: gr.Blocks, session_hash: str) -> list[Any]:
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(served: tuple[gr.Blocks, str]) -> None:
     _, url = served
+    # Refused on its size alone: which event it names, and the order of its data, never matter.
     body = b'{"data": ["' + b"x" * (MAX_REQUEST_BYTES + 1) + b'"], "fn_index": 0, "session_hash": "s"}'
     response = httpx.post(f"{url}gradio_api/queue/join", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 413
@@ -85,9 +89,10 @@ def test_the_internal_sync_event_cannot_set_a_history_over_the_bound(served: tup
 def test_a_refused_prompt_through_the_chat_api_is_not_kept(served: tuple[gr.Blocks, str], standin: StandIn) -> None:
     demo, url = served
     client = Client(url, verbose=False)
-    client.predict("hello", 1.0, False, "palmyra-x5", "", "", api_name="/chat")
+    settings = {"temperature": 1.0, "non_streaming": False, "model": "palmyra-x5", "system": "", "own_key": ""}
+    client.predict(message="hello", **settings, api_name="/chat")
     with pytest.raises(AppError, match="the limit is"):
-        client.predict("z" * (MAX_PROMPT_CHARS + 1), 1.0, False, "palmyra-x5", "", "", api_name="/chat")
+        client.predict(message="z" * (MAX_PROMPT_CHARS + 1), **settings, api_name="/chat")
     kept = kept_history(demo, client.session_hash)
     assert [m["role"] for m in kept if not m.get("metadata")] == ["user", "assistant"]
     assert history_bytes(kept) < 10_000
@@ -105,7 +110,15 @@ def test_a_malformed_visitor_key_is_refused_and_nothing_is_sent(
     served: tuple[gr.Blocks, str], standin: StandIn, own_key: str
 ) -> None:
     _, url = served
-    shown = Client(url, verbose=False).predict("hi", 1.0, False, "palmyra-x5", "", own_key, api_name="/single_turn")
+    shown = Client(url, verbose=False).predict(
+        prompt="hi",
+        temperature=1.0,
+        non_streaming=False,
+        model="palmyra-x5",
+        system="",
+        own_key=own_key,
+        api_name="/single_turn",
+    )
     assert "That API key cannot be right" in str(shown)
     assert standin.chat_requests() == []
 
@@ -113,6 +126,7 @@ def test_a_malformed_visitor_key_is_refused_and_nothing_is_sent(
 def test_with_visitor_keys_required_the_model_list_does_not_spend_the_server_key(standin: StandIn) -> None:
     demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin.url, visitor_key_required=True))
     try:
+        # The page's unnamed load step, found by its function's name: it takes no inputs.
         (index,) = [i for i, fn in demo.fns.items() if fn.name == "refresh_models"]
         response = httpx.post(f"{url}gradio_api/run/predict", json={"data": [], "fn_index": index, "session_hash": "v"})
         assert response.status_code == 200
@@ -140,8 +154,20 @@ def test_a_join_nobody_listens_to_spends_no_tokens(standin: StandIn) -> None:
     demo, url = launch(Settings(api_key=TEST_KEY, base_url=standin.url, rate_limit_per_minute=0))
     try:
         config = httpx.get(f"{url}config").json()
+        info = httpx.get(f"{url}gradio_api/info").json()
+        data = endpoint_data(
+            info,
+            config,
+            "single_turn",
+            prompt="nobody reads this",
+            temperature=1.0,
+            non_streaming=False,
+            model="palmyra-x5",
+            system="",
+            own_key="",
+        )
         payload = {
-            "data": ["nobody reads this", 1.0, False, "palmyra-x5", "", "", "", "", ""],
+            "data": data,
             "fn_index": fn_index(config, "single_turn"),
             "session_hash": uuid.uuid4().hex[:11],
             "event_data": None,
@@ -153,7 +179,7 @@ def test_a_join_nobody_listens_to_spends_no_tokens(standin: StandIn) -> None:
             time.sleep(0.05)
         assert event_id not in demo._queue.event_ids_to_events, "the event never finished"
         assert standin.chat_requests() == []  # it ended without a request upstream
-        listened = Client(url, verbose=False).predict("somebody reads this", api_name="/single_turn")
+        listened = Client(url, verbose=False).predict(prompt="somebody reads this", api_name="/single_turn")
         assert "Echo: somebody reads this" in listened[0]
     finally:
         demo.close()
@@ -161,9 +187,19 @@ def test_a_join_nobody_listens_to_spends_no_tokens(standin: StandIn) -> None:
 
 def test_the_documented_rest_form_still_gets_its_reply(served: tuple[gr.Blocks, str], standin: StandIn) -> None:
     _, url = served
-    posted = httpx.post(
-        f"{url}gradio_api/call/single_turn", json={"data": ["over REST", 1.0, False, "palmyra-x5", "", "", "", "", ""]}
+    info = httpx.get(f"{url}gradio_api/info").json()
+    data = endpoint_data(  # no config: the parameters alone, as the REST form documents them
+        info,
+        None,
+        "single_turn",
+        prompt="over REST",
+        temperature=1.0,
+        non_streaming=False,
+        model="palmyra-x5",
+        system="",
+        own_key="",
     )
+    posted = httpx.post(f"{url}gradio_api/call/single_turn", json={"data": data})
     event_id = posted.json()["event_id"]
     with httpx.stream("GET", f"{url}gradio_api/call/single_turn/{event_id}", timeout=30) as stream:
         events = [line for line in stream.iter_lines() if line.startswith("event:")]
@@ -218,6 +254,7 @@ def test_the_chats_internal_send_step_called_alone_says_what_to_call(
     steps = [index for index, fn in demo.fns.items() if fn.name in {"_submit_fn", "_stream_fn"}]
     assert steps
     for index in steps:
+        # Unnamed steps, found by their function's name: no parameter names, so their data stays positional.
         _saved_message, _history, *controls = demo.fns[index].inputs  # the controls as the page shows them
         data = [None, None, *(control.value for control in controls)]
         body = {"data": data, "fn_index": index, "session_hash": uuid.uuid4().hex[:11]}

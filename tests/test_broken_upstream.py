@@ -23,7 +23,7 @@ from components.writer.retry import ReplyLimits, RetryPolicy
 from components.writer.streaming import HEARTBEAT
 from tests.broken_upstream import BrokenUpstream
 from tests.conftest import TEST_KEY, launch, notices_of, reply_of, run_async
-from tests.gradio_queue import fn_index
+from tests.gradio_queue import endpoint_data, fn_index
 
 FAST = ReplyLimits(first_token=1.0, reply=2.0, max_chars=500)
 
@@ -125,7 +125,9 @@ def test_through_the_app_each_fault_is_a_message_and_the_chat_goes_on(
 ) -> None:
     client = Client(broken_app, verbose=False)
     broken.mode = mode
-    output = client.predict("hi", 1.0, False, "palmyra-x5", "", "", api_name="/chat")
+    output = client.predict(
+        message="hi", temperature=1.0, non_streaming=False, model="palmyra-x5", system="", own_key="", api_name="/chat"
+    )
     notices = notices_of(output[0])
     shown = " ".join(notices.values())
     assert any(title.startswith("⚠️") for title in notices), notices
@@ -133,7 +135,16 @@ def test_through_the_app_each_fault_is_a_message_and_the_chat_goes_on(
     if mode == "invalid-json":
         assert reply_of(output[0]) == "Hello "  # the partial text is kept
     broken.mode = "implausible"
-    assert reply_of(client.predict("again", 1.0, False, "palmyra-x5", "", "", api_name="/chat")[0]) == "Odd metadata"
+    again = client.predict(
+        message="again",
+        temperature=1.0,
+        non_streaming=False,
+        model="palmyra-x5",
+        system="",
+        own_key="",
+        api_name="/chat",
+    )
+    assert reply_of(again[0]) == "Odd metadata"
 
 
 @pytest.fixture(scope="module")
@@ -154,9 +165,21 @@ def test_a_visitor_who_leaves_while_upstream_is_silent_has_the_request_closed(
     async def join_then_leave() -> None:
         async with httpx.AsyncClient(timeout=30) as http:
             config = (await http.get(f"{patient_app}config")).json()
+            info = (await http.get(f"{patient_app}gradio_api/info")).json()
             session = uuid.uuid4().hex[:11]
+            data = endpoint_data(
+                info,
+                config,
+                "single_turn",
+                prompt="hello?",
+                temperature=1.0,
+                non_streaming=False,
+                model="palmyra-x5",
+                system="",
+                own_key="",
+            )
             payload = {
-                "data": ["hello?", 1.0, False, "palmyra-x5", "", "", "", "", ""],
+                "data": data,
                 "fn_index": fn_index(config, "single_turn"),
                 "session_hash": session,
                 "event_data": None,

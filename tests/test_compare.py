@@ -37,7 +37,15 @@ def cells(output: tuple) -> list[Shown]:
 
 
 def compare(app: Client, temperatures: str, second_model: str = "(none)", **kwargs: object) -> tuple:
-    return app.predict("hello there", temperatures, "palmyra-x5", second_model, SYSTEM, **kwargs, api_name="/compare")
+    return app.predict(
+        prompt="hello there",
+        temperatures=temperatures,
+        model="palmyra-x5",
+        second_model=second_model,
+        system=SYSTEM,
+        **kwargs,
+        api_name="/compare",
+    )
 
 
 def body_for(standin: StandIn, model: str, temperature: float) -> dict:
@@ -49,7 +57,14 @@ def body_for(standin: StandIn, model: str, temperature: float) -> dict:
 def test_all_cells_stream_at_once_and_take_about_one_replys_time(app: Client, standin: StandIn) -> None:
     standin.default = Behaviour(chunk_delay=0.1)
     started = time.monotonic()
-    app.predict("hello there", 1.0, False, "palmyra-x5", SYSTEM, api_name="/single_turn")
+    app.predict(
+        prompt="hello there",
+        temperature=1.0,
+        non_streaming=False,
+        model="palmyra-x5",
+        system=SYSTEM,
+        api_name="/single_turn",
+    )
     one = time.monotonic() - started
     standin.reset()
     standin.default = Behaviour(chunk_delay=0.1)
@@ -86,7 +101,14 @@ def test_a_failed_or_slow_cell_holds_back_no_other(app: Client, standin: StandIn
 
 def test_stop_closes_every_upstream_request(app: Client, standin: StandIn) -> None:
     standin.default = Behaviour(chunk_delay=1.0)
-    job = app.submit("a long story", "0, 0.5, 1, 1.5", "palmyra-x5", "(none)", SYSTEM, api_name="/compare")
+    job = app.submit(
+        prompt="a long story",
+        temperatures="0, 0.5, 1, 1.5",
+        model="palmyra-x5",
+        second_model="(none)",
+        system=SYSTEM,
+        api_name="/compare",
+    )
     records = standin.wait_for_chat(4)
     for _ in job:  # the first update: the cells are on their way
         break
@@ -98,7 +120,14 @@ def test_stop_closes_every_upstream_request(app: Client, standin: StandIn) -> No
 
 def test_stream_vs_batch_sends_both_ways_and_charts_the_timings(app: Client, standin: StandIn) -> None:
     standin.default = Behaviour(chunk_delay=0.05)
-    output = app.predict("hello there", "0.3", "palmyra-x5", "(none)", SYSTEM, api_name="/stream_vs_batch")
+    output = app.predict(
+        prompt="hello there",
+        temperatures="0.3",
+        model="palmyra-x5",
+        second_model="(none)",
+        system=SYSTEM,
+        api_name="/stream_vs_batch",
+    )
     streamed, whole = (r.body for r in sorted(standin.chat_requests(), key=lambda r: not r.body["stream"]))
     assert (streamed["stream"], whole["stream"]) == (True, False)
     assert streamed["temperature"] == whole["temperature"] == 0.3

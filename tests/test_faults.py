@@ -18,7 +18,7 @@ from gradio_client import Client
 from components.settings import Settings
 from components.writer.retry import RetryPolicy
 from standin import Behaviour, StandIn, reply_text
-from tests.conftest import SYSTEM, TEST_KEY, free_port, launch, notices_of, reply_of
+from tests.conftest import PROMPT_PARAMETER, SYSTEM, TEST_KEY, free_port, launch, notices_of, reply_of
 
 TIMEOUT = 0.5  # seconds; the app under test gives up on a silent upstream this fast
 RETRY = RetryPolicy(attempts=3, base_delay=0.01)
@@ -103,7 +103,14 @@ def dead_end_app() -> Iterator[str]:
 
 
 def send(client: Client, tab: str, prompt: str, *, stream: bool) -> list[tuple]:
-    job = client.submit(prompt, 1.0, not stream, "palmyra-x5", SYSTEM, api_name=f"/{tab}")
+    job = client.submit(
+        **{PROMPT_PARAMETER[tab]: prompt},
+        temperature=1.0,
+        non_streaming=not stream,
+        model="palmyra-x5",
+        system=SYSTEM,
+        api_name=f"/{tab}",
+    )
     job.result()
     return job.outputs()
 

@@ -13,15 +13,16 @@ from gradio_client.exceptions import AppError
 from components.chat.conversation import MAX_PROMPT_CHARS
 from components.settings import Settings
 from standin import StandIn, reply_text
-from tests.conftest import SYSTEM, TEST_KEY, launch, run_async, shown_text
-from tests.gradio_queue import QueueResult, QueueSession, fn_index
+from tests.conftest import PROMPT_PARAMETER, SYSTEM, TEST_KEY, launch, run_async, shown_text
+from tests.gradio_queue import QueueResult, QueueSession, endpoint_data, fn_index
 
 TABS = ["single_turn", "chat"]
 
 
 def call(app: Client, tab: str, prompt: object, temperature: object = 1.0, model: object = "palmyra-x5") -> str:
     """Everything the user is shown for one request, as text."""
-    return shown_text(app.predict(prompt, temperature, False, model, SYSTEM, api_name=f"/{tab}"))
+    settings = {"temperature": temperature, "non_streaming": False, "model": model, "system": SYSTEM}
+    return shown_text(app.predict(**{PROMPT_PARAMETER[tab]: prompt}, **settings, api_name=f"/{tab}"))
 
 
 def assert_alive(app: Client, tab: str, standin: StandIn) -> None:
@@ -59,7 +60,15 @@ def test_a_prompt_that_is_not_text_is_refused_not_sent_as_its_repr(
 @pytest.mark.parametrize("own_key", [["a", "b"], "k" * 1_000_000], ids=["list", "1 MB"])
 def test_a_visitor_key_that_is_not_a_key_is_refused(app: Client, standin: StandIn, own_key: object) -> None:
     with pytest.raises(AppError, match="Your Writer API key"):
-        app.predict("hi", 1.0, False, "palmyra-x5", SYSTEM, own_key, api_name="/single_turn")
+        app.predict(
+            prompt="hi",
+            temperature=1.0,
+            non_streaming=False,
+            model="palmyra-x5",
+            system=SYSTEM,
+            own_key=own_key,
+            api_name="/single_turn",
+        )
     assert standin.chat_requests() == []
 
 
@@ -105,9 +114,20 @@ def test_a_prompt_that_is_not_text_is_refused(app: Client, standin: StandIn) -> 
 def test_nan_temperature_sent_raw_is_refused(app_url: str, standin: StandIn, tab: str) -> None:
     """JSON has no NaN, so gradio_client cannot send it; a hand-made request can (Python parses it)."""
     config = httpx.get(f"{app_url}config").json()
-    data = ["hi", math.nan, False, "palmyra-x5", SYSTEM, "", None, None, ""]
-    if tab == "chat":
-        data.insert(1, None)  # the chat history's gr.State slot
+    info = httpx.get(f"{app_url}gradio_api/info").json()
+    data = endpoint_data(  # for /chat, with a None in its history's gr.State slot
+        info,
+        config,
+        tab,
+        **{PROMPT_PARAMETER[tab]: "hi"},
+        temperature=math.nan,
+        non_streaming=False,
+        model="palmyra-x5",
+        system=SYSTEM,
+        own_key="",
+        top_p=None,
+        max_tokens=None,
+    )
 
     async def send() -> QueueResult:
         async with httpx.AsyncClient(timeout=30) as http:

@@ -10,6 +10,7 @@ import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,27 +18,41 @@ import pytest
 from components.settings import Settings
 from standin import Behaviour, StandIn
 from tests.conftest import SYSTEM, TEST_KEY, launch, reply_of, run_async
-from tests.gradio_queue import QueueResult, QueueSession, fn_index
+from tests.gradio_queue import QueueResult, QueueSession, endpoint_data, fn_index
 
 SESSIONS = 50
 TURNS = 3
 MARKER = re.compile(r"marker-\d{3}")
 
 
-def chat_data(message: str) -> list[object]:
-    """The /chat event's inputs: the message, None for the history's gr.State slot, then the settings."""
-    return [message, None, 1.0, False, "palmyra-x5", SYSTEM, "", None, None, ""]
+def chat_data(info: dict[str, Any], config: dict[str, Any], message: str) -> list[object]:
+    """The /chat event's inputs, by name (endpoint_data puts the None for the history's gr.State slot)."""
+    return endpoint_data(
+        info,
+        config,
+        "chat",
+        message=message,
+        temperature=1.0,
+        non_streaming=False,
+        model="palmyra-x5",
+        system=SYSTEM,
+        own_key="",
+        top_p=None,
+        max_tokens=None,
+    )
 
 
 async def converse(url: str, sessions: int, turns: int) -> list[list[QueueResult]]:
     """Run ``sessions`` visitors at once, each sending ``turns`` messages that carry its own marker."""
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=4 * sessions)) as http:
         config = (await http.get(f"{url}config")).json()
+        info = (await http.get(f"{url}gradio_api/info")).json()
         chat_fn = fn_index(config, "chat")
 
         async def visitor(number: int) -> list[QueueResult]:
             session = QueueSession(http, url)
-            return [await session.call(chat_fn, chat_data(f"marker-{number:03} turn {turn}")) for turn in range(turns)]
+            messages = [f"marker-{number:03} turn {turn}" for turn in range(turns)]
+            return [await session.call(chat_fn, chat_data(info, config, message)) for message in messages]
 
         return await asyncio.gather(*(visitor(number) for number in range(sessions)))
 

@@ -7,7 +7,7 @@ from gradio_client import Client
 
 from components.chat.params import MAX_OUTPUT_TOKENS, MAX_STOP_CHARS
 from standin import Behaviour, StandIn, reply_text
-from tests.conftest import SYSTEM, notices_of, reply_of
+from tests.conftest import PROMPT_PARAMETER, SYSTEM, notices_of, reply_of
 
 TABS = ["single_turn", "chat"]
 MODES = [pytest.param(False, id="stream"), pytest.param(True, id="batch")]
@@ -25,8 +25,18 @@ def ask(
     non_streaming: bool = False,
 ) -> tuple[str, str]:
     """(the reply text, its run card) as the user sees them in either tab."""
-    arguments = (prompt, 0.4, non_streaming, "palmyra-x5", SYSTEM, "", top_p, max_tokens, stop)
-    output = app.predict(*arguments, api_name=f"/{tab}")
+    output = app.predict(
+        **{PROMPT_PARAMETER[tab]: prompt},
+        temperature=0.4,
+        non_streaming=non_streaming,
+        model="palmyra-x5",
+        system=SYSTEM,
+        own_key="",
+        top_p=top_p,
+        max_tokens=max_tokens,
+        stop=stop,
+        api_name=f"/{tab}",
+    )
     if tab == "single_turn":
         return output[0], output[1]
     notices = notices_of(output[0])

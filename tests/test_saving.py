@@ -17,18 +17,36 @@ SETTINGS = {"temperature": 0.4, "non_streaming": False, "model": "palmyra-x4", "
 
 
 def chat(app: Client, message: str) -> None:
-    app.predict(message, 0.4, False, "palmyra-x4", SYSTEM, "", 0.9, None, "", api_name="/chat")
+    app.predict(
+        message=message,
+        temperature=0.4,
+        non_streaming=False,
+        model="palmyra-x4",
+        system=SYSTEM,
+        own_key="",
+        top_p=0.9,
+        max_tokens=None,
+        stop="",
+        api_name="/chat",
+    )
 
 
 def export(app: Client) -> tuple[Path, Path, str]:
     json_file, markdown_file, status = app.predict(
-        SYSTEM, "palmyra-x4", 0.4, False, 0.9, None, "", api_name="/export_conversation"
+        system=SYSTEM,
+        model="palmyra-x4",
+        temperature=0.4,
+        non_streaming=False,
+        top_p=0.9,
+        max_tokens=None,
+        stop="",
+        api_name="/export_conversation",
     )
     return Path(json_file["value"]), Path(markdown_file["value"]), status
 
 
 def load(app: Client, path: Path) -> tuple:
-    return app.predict(handle_file(str(path)), api_name="/import_conversation")
+    return app.predict(path=handle_file(str(path)), api_name="/import_conversation")
 
 
 def test_an_imported_conversation_continues_in_a_new_session(app_url: str, standin: StandIn) -> None:

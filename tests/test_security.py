@@ -17,14 +17,15 @@ from components.access import AccessError, launch_auth, parse_auth
 from components.chat.limits import RateLimiter
 from components.settings import Settings, SettingsError
 from standin import Behaviour, StandIn, reply_text
-from tests.conftest import SYSTEM, TEST_KEY, launch, shown_text
+from tests.conftest import PROMPT_PARAMETER, SYSTEM, TEST_KEY, launch, shown_text
 
 ROOT = Path(__file__).resolve().parent.parent
 VISITOR_KEY = "visitor-key-b41d9e"  # a marker, like TEST_KEY
 
 
 def ask(app: Client, tab: str, prompt: str, own_key: str = "") -> str:
-    return shown_text(app.predict(prompt, 1.0, False, "palmyra-x5", SYSTEM, own_key, api_name=f"/{tab}"))
+    settings = {"temperature": 1.0, "non_streaming": False, "model": "palmyra-x5", "system": SYSTEM, "own_key": own_key}
+    return shown_text(app.predict(**{PROMPT_PARAMETER[tab]: prompt}, **settings, api_name=f"/{tab}"))
 
 
 def test_the_key_never_reaches_a_page_the_api_info_an_error_or_a_log(
@@ -239,12 +240,9 @@ def test_one_visitor_holds_at_most_a_few_replies_at_once(standin: StandIn) -> No
     demo, url = launch(settings)
     try:
         standin.default = Behaviour(chunk_delay=0.3)
-        jobs = [
-            Client(url, verbose=False).submit("slow", 1.0, False, "palmyra-x5", SYSTEM, "", api_name="/single_turn")
-        ]
-        jobs.append(
-            Client(url, verbose=False).submit("slow", 1.0, False, "palmyra-x5", SYSTEM, "", api_name="/single_turn")
-        )
+        slow = {"prompt": "slow", "temperature": 1.0, "non_streaming": False, "model": "palmyra-x5", "system": SYSTEM}
+        jobs = [Client(url, verbose=False).submit(**slow, own_key="", api_name="/single_turn")]
+        jobs.append(Client(url, verbose=False).submit(**slow, own_key="", api_name="/single_turn"))
         standin.wait_for_chat(2)
         refused = ask(Client(url, verbose=False), "single_turn", "a third at once")
         assert "You already have 2 replies under way" in refused

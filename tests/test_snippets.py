@@ -11,7 +11,7 @@ import pytest
 from gradio_client import Client
 
 from standin import StandIn, reply_text
-from tests.conftest import SYSTEM, TEST_KEY
+from tests.conftest import PROMPT_PARAMETER, SYSTEM, TEST_KEY
 
 VISITOR_KEY = "visitor-key-5e0c1d"  # a marker: it must not appear in any snippet
 FLAVOURS = ["python", "python-async", "curl"]
@@ -32,12 +32,21 @@ def run_snippet(flavour: str, code: str, standin: StandIn) -> str:
 def test_each_snippet_repeats_the_request_field_by_field(
     app: Client, standin: StandIn, tab: str, non_streaming: bool
 ) -> None:
-    arguments = ("naïve “quotes” it's \\ $HOME `x`", 0.3, non_streaming, "palmyra-x4", SYSTEM, VISITOR_KEY)
-    sampling = (0.9, 60, "END\n###")
+    settings = {
+        "temperature": 0.3,
+        "non_streaming": non_streaming,
+        "model": "palmyra-x4",
+        "system": SYSTEM,
+        "own_key": VISITOR_KEY,
+        "top_p": 0.9,
+        "max_tokens": 60,
+        "stop": "END\n###",
+    }
     standin.api_key = None  # accept the visitor's key as well as the snippets' TEST_KEY
     if tab == "chat":  # a second turn, so that the history is part of the request
-        app.predict("the first turn", *arguments[1:], *sampling, api_name="/chat")
-    outputs = app.predict(*arguments, *sampling, api_name=f"/{tab}")
+        app.predict(message="the first turn", **settings, api_name="/chat")
+    prompt = "naïve “quotes” it's \\ $HOME `x`"
+    outputs = app.predict(**{PROMPT_PARAMETER[tab]: prompt}, **settings, api_name=f"/{tab}")
     sent = standin.chat_requests()[-1].body
     snippets = outputs[3:6]
     assert all(snippets)
