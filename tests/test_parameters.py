@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gradio as gr
 import pytest
 from gradio_client import Client
 
-from components.chat.params import MAX_OUTPUT_TOKENS, MAX_STOP_CHARS
+from components.chat import params
+from components.chat.params import MAX_OUTPUT_TOKENS, MAX_STOP_CHARS, Flag, InvalidRequestError, Sampling
+from components.ui.controls import parameter_boxes
 from standin import Behaviour, StandIn, reply_text
 from tests.conftest import PROMPT_PARAMETER, SYSTEM, notices_of, reply_of
 
@@ -131,3 +134,17 @@ def test_bad_values_get_a_clear_message_and_no_request(
     assert standin.chat_requests() == []
     reply, _ = ask(app, tab, "still fine")
     assert reply == reply_text(standin.chat_requests()[-1].body)
+
+
+def test_a_declared_flag_is_a_checkbox_sent_only_when_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kind the tool-calling issue's ``logprobs`` will be: one declaration, the widget follows."""
+    flag = Flag("logprobs", "Token probabilities", "Each token's log probability, with the reply")
+    monkeypatch.setattr(params, "SAMPLING", (*params.SAMPLING, flag))
+    assert Sampling.read({"logprobs": True}).to_request() == {"logprobs": True}
+    assert Sampling.read({"logprobs": False}).to_request() == {}
+    assert Sampling.read({}).exported()["logprobs"] is False
+    with pytest.raises(InvalidRequestError, match="logprobs must be true or false"):
+        Sampling.read({"logprobs": "yes"})
+    with gr.Blocks():
+        *_, checkbox = parameter_boxes("single")
+    assert isinstance(checkbox, gr.Checkbox) and checkbox.elem_id == "single-logprobs" and checkbox.value is False

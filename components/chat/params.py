@@ -15,7 +15,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 
 class InvalidRequestError(ValueError):
@@ -37,6 +37,7 @@ class Param:
     label: str
     description: str  # the widget's hint: what it does and its range
     placeholder: str = ""
+    max_chars: ClassVar[int] = 32  # the most its text box holds: a number, typed, is never longer
 
     def read(self, raw: object) -> Any:
         raise NotImplementedError
@@ -45,8 +46,8 @@ class Param:
         """A set value as a run card lists it."""
         return json.dumps(value, ensure_ascii=False)
 
-    def as_text(self, value: Any) -> str:
-        """A value as its text box holds it ("" for unset)."""
+    def in_widget(self, value: Any) -> Any:
+        """A value as its widget holds it (an empty box for unset)."""
         return "" if value is None else f"{value:g}"
 
     def exported(self, value: Any) -> Any:
@@ -62,7 +63,6 @@ class Number(Param):
     high: float = 1.0
     low_open: bool = False  # True: the low end itself is not allowed
     whole: bool = False
-    max_chars = 32  # a number, typed: anything longer is not one
 
     def read(self, raw: object) -> float | int | None:
         value = _optional_number(raw)
@@ -114,11 +114,30 @@ class Lines(Param):
     def shown(self, value: Any) -> str:
         return json.dumps(list(value), ensure_ascii=False)
 
-    def as_text(self, value: Any) -> str:
+    def in_widget(self, value: Any) -> Any:
         return "\n".join(value or ())
 
     def exported(self, value: Any) -> Any:
         return list(value or ())
+
+
+@dataclass(frozen=True)
+class Flag(Param):
+    """On or off (a checkbox); sent only when on, off being the API's default."""
+
+    def read(self, raw: object) -> bool | None:
+        if raw is None or raw is False or raw == "":
+            return None
+        if raw is True:
+            return True
+        msg = f"{self.name} must be true or false."
+        raise InvalidRequestError(msg, from_api_only=True)
+
+    def in_widget(self, value: Any) -> Any:
+        return bool(value)
+
+    def exported(self, value: Any) -> Any:
+        return bool(value)
 
 
 # Palmyra X5's published limits (shared/writer-api.md: BEDROCK, WF).
@@ -191,9 +210,9 @@ class Sampling:
         """Every parameter as an export file holds it, unset ones included."""
         return {param.name: param.exported(self.values.get(param.name)) for param in SAMPLING}
 
-    def as_text(self) -> list[str]:
-        """Every parameter as its text box holds it, in declaration order."""
-        return [param.as_text(self.values.get(param.name)) for param in SAMPLING]
+    def in_widgets(self) -> list[Any]:
+        """Every parameter as its widget holds it, in declaration order."""
+        return [param.in_widget(self.values.get(param.name)) for param in SAMPLING]
 
 
 def sent(request: Mapping[str, Any]) -> list[str]:

@@ -45,7 +45,7 @@ class CompareTab:
     model: gr.Dropdown
     second_model: gr.Dropdown
     system: gr.Textbox
-    sampling: list[gr.Textbox]  # one box per declared parameter (params.SAMPLING)
+    sampling: list[gr.Component]  # one widget per declared parameter (params.SAMPLING)
     compare: gr.Button
     versus: gr.Button
     stop_button: gr.Button

@@ -21,7 +21,7 @@ class Controls:
     non_streaming: gr.Checkbox
     model: gr.Dropdown
     system: gr.Textbox
-    sampling: list[gr.Textbox]  # one box per declared parameter (params.SAMPLING), in its order
+    sampling: list[gr.Component]  # one widget per declared parameter (params.SAMPLING), in its order
 
     def settings(self) -> list[gr.Component]:
         """What an export records and an import restores, in ``SETTINGS`` order."""
@@ -51,28 +51,32 @@ def system_box(tab: str) -> gr.Textbox:
     )
 
 
-def parameter_boxes(tab: str) -> list[gr.Textbox]:
-    """A box per declared parameter (params.SAMPLING), empty (unset) by default; unrendered.
+def parameter_boxes(tab: str) -> list[gr.Component]:
+    """A widget per declared parameter (params.SAMPLING), unset by default; unrendered.
 
-    Text boxes, not ``gr.Number``: Gradio 6.31's number field turns an empty value into 0 when
-    its closed accordion is opened, and a visitor who only looked at the panel then sent a
-    nucleus-sampling value of 0. Empty text stays empty; ``params.Sampling.read`` reads the numbers, with our own
-    message for a bad one, and nothing is sent.
+    Numbers and lines are text boxes, not ``gr.Number``: Gradio 6.31's number field turns an empty
+    value into 0 when its closed accordion is opened, and a visitor who only looked at the panel then
+    sent a nucleus-sampling value of 0. Empty text stays empty; ``params.Sampling.read`` reads the
+    numbers, with our own message for a bad one, and nothing is sent. A flag is a checkbox.
     """
-    return [
-        BoundedTextbox(
-            "",
-            label=param.label,
-            max_length=param.max_chars,
-            placeholder=param.placeholder or None,
-            info=param.description,
-            lines=2 if isinstance(param, params.Lines) else 1,
-            max_lines=None if isinstance(param, params.Lines) else 1,
-            elem_id=f"{tab}-{param.name.replace('_', '-')}",
-            render=False,
-        )
-        for param in params.SAMPLING
-    ]
+    return [_widget(param, f"{tab}-{param.name.replace('_', '-')}") for param in params.SAMPLING]
+
+
+def _widget(param: params.Param, elem_id: str) -> gr.Component:
+    if isinstance(param, params.Flag):
+        return gr.Checkbox(False, label=param.label, info=param.description, elem_id=elem_id, render=False)
+    lines = isinstance(param, params.Lines)
+    return BoundedTextbox(
+        "",
+        label=param.label,
+        max_length=param.max_chars,
+        placeholder=param.placeholder or None,
+        info=param.description,
+        lines=2 if lines else 1,
+        max_lines=None if lines else 1,
+        elem_id=elem_id,
+        render=False,
+    )
 
 
 def make_controls(tab: str, model_choices: list[str], model: str) -> Controls:
@@ -117,7 +121,7 @@ def render_system(system: gr.Textbox) -> None:
         reset.click(lambda: conversation.SYSTEM_MESSAGE, outputs=system, queue=False, api_visibility="private")
 
 
-def render_parameters(tab: str, boxes: list[gr.Textbox]) -> None:
+def render_parameters(tab: str, boxes: list[gr.Component]) -> None:
     """The optional sampling parameters, in a collapsed panel: most people never need them."""
     with gr.Accordion("Parameters", open=False, elem_id=f"{tab}-parameters"):
         for box in boxes:

@@ -264,7 +264,7 @@ def _importer(known_models: Callable[[], list[str]], *, skipped: int) -> Callabl
             chosen.model,
             chosen.temperature,
             chosen.non_streaming,
-            *chosen.sampling.as_text(),  # the parameter boxes hold text ("" for unset)
+            *chosen.sampling.in_widgets(),  # the parameter boxes hold text ("" for unset)
             f"Imported {transcript.count_turns(messages)}. The next message continues this conversation.",
         )
 
