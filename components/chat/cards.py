@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 from components.chat import conversation, params
-from components.chat.conversation import RUN_CARD
 from components.writer.records import RunCard
 
 STOPPED = "stopped by you"
@@ -71,4 +70,4 @@ def _notices(card: RunCard, *, interrupted: bool, status: str | None) -> list[st
 
 def card_message(card: RunCard) -> dict[str, Any]:
     """The card as a collapsed chat message under its reply. Its metadata title keeps it out of the history."""
-    return conversation.notice(RUN_CARD, format_card(card), log=summary(card), status="done")
+    return conversation.card_message(format_card(card), summary(card))

@@ -27,9 +27,27 @@ CHARS_PER_TOKEN = 4  # the usual rule of thumb for English; only used to decide 
 RUN_CARD = "Run card"  # the title of a reply's card in the chat; exports find cards by it
 
 
-def notice(title: str, text: str, **metadata: Any) -> dict[str, Any]:
+def notice(title: str, text: str, *, role: str = "assistant", **metadata: Any) -> dict[str, Any]:
     """A chat message that the user sees and the model never does (see ``is_notice``)."""
-    return {"role": "assistant", "content": text, "metadata": {"title": title, **metadata}}
+    return {"role": role, "content": text, "metadata": {"title": title, **metadata}}
+
+
+def card_message(details: str, summary: str) -> dict[str, Any]:
+    """A run card as a collapsed chat message under its reply: ``summary`` is its one line."""
+    return notice(RUN_CARD, details, log=summary, status="done")
+
+
+def notice_title(message: Mapping[str, Any]) -> str | None:
+    """A notice's title (``RUN_CARD`` for a run card); None for a turn of the conversation."""
+    metadata = message.get("metadata")
+    title = metadata.get("title") if isinstance(metadata, Mapping) else None
+    return str(title) if title else None
+
+
+def card_summary(message: Mapping[str, Any]) -> str:
+    """A run card message's one line."""
+    metadata = message.get("metadata")
+    return str(metadata.get("log") or "") if isinstance(metadata, Mapping) else ""
 
 
 def content_text(content: Any) -> str:
@@ -42,9 +60,8 @@ def content_text(content: Any) -> str:
 
 
 def is_notice(message: Mapping[str, Any]) -> bool:
-    """A UI annotation (an error notice, a thought), marked by a metadata title: not a conversation turn."""
-    metadata = message.get("metadata")
-    return isinstance(metadata, Mapping) and bool(metadata.get("title"))
+    """A UI annotation (an error notice, a run card), marked by a metadata title: not a conversation turn."""
+    return notice_title(message) is not None
 
 
 def history_to_messages(history: Iterable[Mapping[str, Any]], system: str) -> list[dict[str, str]]:

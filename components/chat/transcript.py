@@ -106,14 +106,13 @@ def _to_records(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for message in messages:
         role, text = message.get("role"), conversation.content_text(message.get("content"))
-        metadata = message.get("metadata") or {}
-        title = metadata.get("title") if isinstance(metadata, Mapping) else None
+        title = conversation.notice_title(message)
         if role not in _ROLES:
             continue
         if title == RUN_CARD and records and records[-1]["role"] == "assistant" and "notice" not in records[-1]:
-            records[-1]["run_card"] = {"summary": str(metadata.get("log") or ""), "details": text}
+            records[-1]["run_card"] = {"summary": conversation.card_summary(message), "details": text}
         elif title:
-            records.append({"role": role, "content": text, "notice": str(title)})
+            records.append({"role": role, "content": text, "notice": title})
         else:
             records.append({"role": role, "content": text})
     return records
@@ -243,7 +242,7 @@ def _from_record(record: object, number: int) -> list[dict[str, Any]]:
         raise TranscriptError(msg)
     content = _text(record.get("content"), f"{where}'s content")
     if "notice" in record:
-        return [{"role": role, "content": content, "metadata": {"title": _text(record["notice"], f"{where}'s notice")}}]
+        return [conversation.notice(_text(record["notice"], f"{where}'s notice"), content, role=role)]
     messages = [{"role": role, "content": content}]
     card = record.get("run_card")
     if card is not None:
@@ -252,7 +251,5 @@ def _from_record(record: object, number: int) -> list[dict[str, Any]]:
             raise TranscriptError(msg)
         summary = _text(card.get("summary", ""), f"{where}'s run card summary")
         details = _text(card.get("details", ""), f"{where}'s run card")
-        messages.append(
-            {"role": "assistant", "content": details, "metadata": {"title": RUN_CARD, "log": summary, "status": "done"}}
-        )
+        messages.append(conversation.card_message(details, summary))
     return messages

@@ -199,8 +199,8 @@ class _Runner:
         return changed
 
 
-def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) -> list[tuple[gr.Dropdown, list[str]]]:
-    """Lay out the Compare tab and wire its events; return its model dropdowns with the choices they add."""
+def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) -> CompareTab:
+    """Lay out the Compare tab and wire its events."""
     tab = layout(service.models, service.settings.model)
     runner = _Runner(tab, service)
 
@@ -215,7 +215,7 @@ def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) ->
     optional = ["own_key", *params.NAMES]
     handlers = (endpoint(compare, INPUTS, optional=optional), endpoint(stream_vs_batch, INPUTS, optional=optional))
     _wire(tab, own_key, *handlers, runner.after, concurrency_limit)
-    return [(tab.model, []), (tab.second_model, [NO_SECOND_MODEL])]
+    return tab
 
 
 def _wire(

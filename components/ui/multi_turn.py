@@ -4,6 +4,7 @@ each reply followed by its run card, and the Save and load panel under it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -49,7 +50,7 @@ def chat_message(update: ReplyUpdate, trimmed: int, context_tokens: int) -> str 
         shown.append(conversation.notice(title, update.info.error))
     if update.done and update.text:
         shown.append(card_message(update.info))  # each reply keeps its own card, under it
-    if len(shown) == 1 and "metadata" not in shown[0]:
+    if len(shown) == 1 and not conversation.is_notice(shown[0]):
         return update.text  # the common case: just the reply
     return shown
 
@@ -65,8 +66,16 @@ def with_reply(shown: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     return [*shown, {"role": "assistant", "content": text}] if text else shown
 
 
-def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) -> tuple[SavedChatsInterface, Any]:
-    """Lay out the tab and wire its events; return the ChatInterface and the tab's controls."""
+@dataclass(frozen=True)
+class MultiTurnTab:
+    """The tab's components: the ChatInterface and the settings beside it."""
+
+    chat: SavedChatsInterface
+    controls: widgets.Controls
+
+
+def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) -> MultiTurnTab:
+    """Lay out the tab and wire its events."""
     with gr.Row(equal_height=False, elem_id="multi-layout"):
         # The settings column comes first in the page: ChatInterface tucks inputs that are not yet
         # rendered into an accordion of its own. CSS (#chat-column's order) shows the chat first:
@@ -93,7 +102,7 @@ def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) ->
                 exports=saving.Exports(service.settings.export_bytes_per_hour),
                 visitor=lambda request: visitor(service, request),
             )
-    return chat, controls
+    return MultiTurnTab(chat, controls)
 
 
 def _chat(service: ChatService, inputs: list[Any], outputs: list[Any], concurrency_limit: int) -> SavedChatsInterface:

@@ -74,18 +74,19 @@ def build_demo(settings: Settings) -> gr.Blocks:
         with gr.Tab("Single-turn", id="single-turn"):
             single = single_turn.render(service, own_key, CONCURRENCY_LIMIT)
         with gr.Tab("Multi-turn", id="multi-turn"):
-            chat, chat_controls = multi_turn.render(service, own_key, CONCURRENCY_LIMIT)
+            multi = multi_turn.render(service, own_key, CONCURRENCY_LIMIT)
         with gr.Tab("Compare", id="compare"):
-            compare_dropdowns = compare_tab.render(service, own_key, CONCURRENCY_LIMIT)
+            compare = compare_tab.render(service, own_key, CONCURRENCY_LIMIT)
         # Every model dropdown, with the choices it shows before the models (the compare tab's "(none)").
-        dropdowns = [(single.controls.model, []), (chat_controls.model, []), *compare_dropdowns]
+        dropdowns = [(single.controls.model, []), (multi.controls.model, []), (compare.model, [])]
+        dropdowns.append((compare.second_model, [compare_layout.NO_SECOND_MODEL]))
 
         async def refresh_models() -> list[Any]:
             models = await service.refresh_models()
             return [gr.update(choices=[*before, *models]) for _, before in dropdowns]
 
         demo.load(refresh_models, outputs=[dropdown for dropdown, _ in dropdowns], api_visibility="private")
-    _list_saved_chats_after_storage_is_read(demo, chat)
+    _list_saved_chats_after_storage_is_read(demo, multi.chat)
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
     return demo
 
