@@ -15,46 +15,20 @@ from tests.conftest import PROMPT_PARAMETER, SYSTEM, TEST_KEY, launch, reply_of
 from tests.gradio_queue import endpoint_data, fn_index
 
 
-def single_turn(
-    app: Client,
-    prompt: str,
-    *,
-    temperature: float = 1.0,
-    non_streaming: bool = False,
-    model: str = "palmyra-x5",
-    system: str = SYSTEM,
-) -> list[tuple]:
-    job = app.submit(
-        prompt=prompt,
-        temperature=temperature,
-        non_streaming=non_streaming,
-        model=model,
-        system=system,
-        api_name="/single_turn",
-    )
+def outputs_of(app: Client, tab: str, prompt: str, **settings: object) -> list[tuple]:
+    """Every update a tab's endpoint sent, called by name with the page's default settings."""
+    defaults = {"temperature": 1.0, "non_streaming": False, "model": "palmyra-x5", "system": SYSTEM}
+    job = app.submit(**{PROMPT_PARAMETER[tab]: prompt}, **(defaults | settings), api_name=f"/{tab}")
     job.result()
     return job.outputs()
 
 
-def chat(
-    app: Client,
-    message: str,
-    *,
-    temperature: float = 1.0,
-    non_streaming: bool = False,
-    model: str = "palmyra-x5",
-    system: str = SYSTEM,
-) -> list[tuple]:
-    job = app.submit(
-        message=message,
-        temperature=temperature,
-        non_streaming=non_streaming,
-        model=model,
-        system=system,
-        api_name="/chat",
-    )
-    job.result()
-    return job.outputs()
+def single_turn(app: Client, prompt: str, **settings: object) -> list[tuple]:
+    return outputs_of(app, "single_turn", prompt, **settings)
+
+
+def chat(app: Client, message: str, **settings: object) -> list[tuple]:
+    return outputs_of(app, "chat", message, **settings)
 
 
 def test_api_names_and_parameter_labels(app: Client) -> None:

@@ -99,7 +99,7 @@ class SavedChatsInterface(gr.ChatInterface):
 
     def _setup_events(self) -> None:
         super()._setup_events()
-        # The storage's change event carries the list once the browser has read it (see ui.py).
+        # The storage's change event carries the list once the browser has read it (see ui/page.py).
         self.saved_conversations.change(
             lambda saved: gr.Markdown(visible=not any(saved or [])),
             inputs=[self.saved_conversations],
