@@ -72,7 +72,7 @@ async def generate_reply(
     model: str,
     temperature: float,
     stream: bool,
-    options: Mapping[str, Any] = {},
+    options: Mapping[str, Any] | None = None,  # the optional parameters, as ``client.chat.chat`` kwargs
     retry: RetryPolicy = DEFAULT_RETRY,
     limits: ReplyLimits = DEFAULT_LIMITS,
 ) -> AsyncIterator[ReplyUpdate]:
@@ -83,7 +83,7 @@ async def generate_reply(
     reply ends at ``limits`` (time to the first text, whole time, size), and an answer that
     is not what Writer's API documents ends it with a message too, its traceback logged.
     """
-    request = request_params(messages, model=model, temperature=temperature, stream=stream, options=options)
+    request = request_params(messages, model=model, temperature=temperature, stream=stream, options=options or {})
     info = RunCard(model=model, temperature=temperature, stream=stream, request=request)
     parts: list[str] = []  # everything received, including what the coalescer has not shown yet
     started = info.started
