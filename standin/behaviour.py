@@ -20,6 +20,8 @@ class Behaviour:
     reply: str | None = None  # the reply text; None echoes the prompt and parameters
     max_tokens: int | None = None  # cut every reply here (finish_reason "length"), like a model's own limit
     finish_reason: str | None = None  # force this finish_reason, e.g. "content_filter"
+    # The model calls these functions instead of answering: (name, arguments as a JSON string) pairs.
+    tool_calls: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from standin.behaviour import Behaviour
+from standin.tools import schema_reply
 
 TOKEN = re.compile(r"\s*\S+|\s+")  # words with their leading space: joined, they give back the text
 
@@ -44,7 +45,9 @@ def count_tokens(text: str) -> int:
 
 def reply_tokens(body: dict[str, Any], behaviour: Behaviour) -> tuple[list[str], str]:
     """The reply split into tokens, ended at a stop sequence or cut at ``max_tokens``, and its finish_reason."""
-    text = behaviour.reply if behaviour.reply is not None else reply_text(body)
+    if behaviour.tool_calls:
+        return [], "tool_calls"  # no text: the calls are the reply
+    text = behaviour.reply if behaviour.reply is not None else (schema_reply(body) or reply_text(body))
     stop = body.get("stop") or []
     for sequence in [stop] if isinstance(stop, str) else stop:
         text = text.split(sequence, 1)[0]  # like a model: the stop sequence itself is not returned

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from standin import tools
 from standin.behaviour import Behaviour, RecordedRequest
 from standin.reply import content_text, count_tokens, reply_tokens
 
@@ -73,7 +74,7 @@ def validate(body: Any, models: tuple[tuple[str, str], ...]) -> str | None:
     stop = [stop] if isinstance(stop, str) else stop
     if not isinstance(stop, list) or len(stop) > _MAX_STOP or not all(isinstance(x, str) and x for x in stop):
         return f"stop must be a string or a list of at most {_MAX_STOP} non-empty strings"
-    return None
+    return tools.validate(body)
 
 
 class DropConnectionError(Exception):
@@ -127,13 +128,15 @@ def completion_body(record: RecordedRequest, behaviour: Behaviour) -> dict[str, 
     tokens, finish_reason = reply_tokens(body, behaviour)
     response_id, usage = str(uuid.uuid4()), _usage(body, len(tokens))
     record.sent = {"id": response_id, "finish_reason": finish_reason, "usage": usage}
-    message = {"content": "".join(tokens), "role": "assistant", "refusal": None, "tool_calls": None,
+    calls = tools.tool_calls_message(behaviour.tool_calls) if behaviour.tool_calls else None
+    logprobs = tools.logprobs_of(tokens) if body.get("logprobs") and tokens else None
+    message = {"content": "".join(tokens), "role": "assistant", "refusal": None, "tool_calls": calls,
                "graph_data": {"sources": None, "status": None, "subqueries": None},
                "llm_data": None, "translation_data": None, "web_search_data": None}  # fmt: skip
     return {
         "id": response_id,
         "object": "chat.completion",
-        "choices": [{"index": 0, "finish_reason": finish_reason, "message": message, "logprobs": None}],
+        "choices": [{"index": 0, "finish_reason": finish_reason, "message": message, "logprobs": logprobs}],
         "created": int(time.time()),
         "model": body["model"],
         "usage": usage,
@@ -153,22 +156,28 @@ def sse_frames(record: RecordedRequest, behaviour: Behaviour) -> list[bytes]:
     tokens, finish_reason = reply_tokens(body, behaviour)
     created = int(time.time())
     contents = ["", *tokens]
-    ids = [str(uuid.uuid4()) for _ in range(len(contents) + 1)]  # Writer gives every chunk a new id
+    ids = [str(uuid.uuid4())]  # Writer gives every chunk a new id; the first is the reply's
     usage = _usage(body, len(tokens))
     record.sent = {"id": ids[0], "finish_reason": finish_reason, "usage": usage}
 
     def chunk(choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> bytes:
-        payload = {"id": ids.pop(0), "object": "chat.completion.chunk", "choices": choices,
+        chunk_id = ids.pop(0) if ids else str(uuid.uuid4())
+        payload = {"id": chunk_id, "object": "chat.completion.chunk", "choices": choices,
                    "created": created, "model": body["model"], "usage": usage,
                    "system_fingerprint": "v1", "service_tier": None}  # fmt: skip
         return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
 
+    # A chunk a token, or (a function call) a chunk a fragment of the calls, in the live form (writer-tools.md §3.5).
+    pieces: list[tuple[str | None, Any]] = [(content, None) for content in contents]
+    if behaviour.tool_calls:
+        pieces = [("", None), *((None, delta) for delta in tools.tool_call_deltas(behaviour.tool_calls))]
     frames = []
-    for index, content in enumerate(contents):
-        delta = {"content": content, "role": "assistant", "tool_calls": None,
+    for index, (content, calls) in enumerate(pieces):
+        delta = {"content": content, "role": "assistant", "tool_calls": calls,
                  "graph_data": {"sources": None, "status": None, "subqueries": None}, "refusal": None}  # fmt: skip
-        last = index == len(contents) - 1
-        choice = {"index": 0, "finish_reason": finish_reason if last else None, "delta": delta, "logprobs": None}
+        last = index == len(pieces) - 1
+        logprobs = tools.logprobs_of([content]) if body.get("logprobs") and content else None
+        choice = {"index": 0, "finish_reason": finish_reason if last else None, "delta": delta, "logprobs": logprobs}
         frames.append(chunk([choice], None))
     if (body.get("stream_options") or {}).get("include_usage"):
         frames.append(chunk([], usage))
