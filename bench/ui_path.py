@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from tests.gradio_queue import QueueResult, QueueSession, endpoint_data, fn_index
+from tests.gradio_queue import QueueResult, QueueSession, endpoint_data, event_body, fn_index
 
 SYSTEM = "You are a helpful assistant."  # short: the system message is not what is measured
 
@@ -140,13 +140,7 @@ class PageSession:
 
     async def _direct(self, event: Event, data: list[Any]) -> list[Any]:
         """An event with queue=False, as the page sends it."""
-        body = {
-            "data": data,
-            "fn_index": event.index,
-            "session_hash": self.queue.session_hash,
-            "event_data": None,
-            "trigger_id": None,
-        }
+        body = event_body(event.index, data, self.queue.session_hash)
         response = await self.http.post(f"{self.base_url}gradio_api/run/predict", json=body)
         response.raise_for_status()
         return response.json()["data"]

@@ -31,6 +31,11 @@ class QueueResult:
     error: str | None = None
 
 
+def event_body(fn_index: int, data: list[Any], session_hash: str) -> dict[str, Any]:
+    """What the page posts to run an event (queue/join, or run/predict for an unqueued one)."""
+    return {"data": data, "fn_index": fn_index, "session_hash": session_hash, "event_data": None, "trigger_id": None}
+
+
 @dataclass
 class QueueSession:
     """One visitor: a session hash, so state (the chat history) persists across calls."""
@@ -42,13 +47,7 @@ class QueueSession:
     async def call(self, fn_index: int, data: list[Any]) -> QueueResult:
         """Run one event to completion. ``data`` needs a None for each gr.State input (``endpoint_data`` adds them)."""
         started = time.monotonic()
-        payload = {
-            "data": data,
-            "fn_index": fn_index,
-            "session_hash": self.session_hash,
-            "event_data": None,
-            "trigger_id": None,
-        }
+        payload = event_body(fn_index, data, self.session_hash)
         # Serialized here: httpx refuses NaN, and tests send it on purpose (Python's json writes and reads it).
         body = json.dumps(payload)
         joined = await self.http.post(

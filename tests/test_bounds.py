@@ -32,7 +32,7 @@ from components.ui.listeners import LISTEN_GRACE
 from components.ui.saved_chats import NO_SAVED_MESSAGE
 from standin import StandIn
 from tests.conftest import TEST_KEY, launch
-from tests.gradio_queue import endpoint_data, fn_index
+from tests.gradio_queue import endpoint_data, event_body, fn_index
 
 
 @pytest.fixture(scope="module")
@@ -166,13 +166,7 @@ def test_a_join_nobody_listens_to_spends_no_tokens(standin: StandIn) -> None:
             system="",
             own_key="",
         )
-        payload = {
-            "data": data,
-            "fn_index": fn_index(config, "single_turn"),
-            "session_hash": uuid.uuid4().hex[:11],
-            "event_data": None,
-            "trigger_id": None,
-        }
+        payload = event_body(fn_index(config, "single_turn"), data, uuid.uuid4().hex[:11])
         event_id = httpx.post(f"{url}gradio_api/queue/join", json=payload).json()["event_id"]
         deadline = time.monotonic() + LISTEN_GRACE + 10
         while event_id in demo._queue.event_ids_to_events and time.monotonic() < deadline:

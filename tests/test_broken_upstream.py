@@ -23,7 +23,7 @@ from components.writer.retry import ReplyLimits, RetryPolicy
 from components.writer.streaming import HEARTBEAT
 from tests.broken_upstream import BrokenUpstream
 from tests.conftest import TEST_KEY, launch, notices_of, reply_of, run_async
-from tests.gradio_queue import endpoint_data, fn_index
+from tests.gradio_queue import endpoint_data, event_body, fn_index
 
 FAST = ReplyLimits(first_token=1.0, reply=2.0, max_chars=500)
 
@@ -178,13 +178,7 @@ def test_a_visitor_who_leaves_while_upstream_is_silent_has_the_request_closed(
                 system="",
                 own_key="",
             )
-            payload = {
-                "data": data,
-                "fn_index": fn_index(config, "single_turn"),
-                "session_hash": session,
-                "event_data": None,
-                "trigger_id": None,
-            }
+            payload = event_body(fn_index(config, "single_turn"), data, session)
             (await http.post(f"{patient_app}gradio_api/queue/join", json=payload)).raise_for_status()
             params = {"session_hash": session}
             async with http.stream("GET", f"{patient_app}gradio_api/queue/data", params=params):

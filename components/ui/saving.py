@@ -213,9 +213,6 @@ def _keep_downloads_current(
     """
     quiet: dict[str, Any] = {"outputs": outputs, "show_progress": "hidden", "trigger_mode": "always_last"}
 
-    def current(history: list[dict[str, Any]] | None, request: gr.Request | None, **settings: Any) -> tuple:
-        return downloads(history, request, **settings)
-
     def emptied(request: gr.Request | None, **settings: Any) -> tuple:
         return downloads([], request, **settings)  # no files: nothing to charge
 
@@ -228,7 +225,7 @@ def _keep_downloads_current(
 
     gr.on(
         [chat_interface.saved_conversations.change, *(box.change for box in settings_inputs)],
-        endpoint(current, ["history", *SETTINGS], optional=params.NAMES),
+        endpoint(downloads, ["history", *SETTINGS], optional=params.NAMES),
         inputs=[chat_interface.chatbot_state, *settings_inputs],
         api_name="export_conversation",
         **quiet,
