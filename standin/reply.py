@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from standin.behaviour import Behaviour
-from standin.tools import schema_reply
+from standin.tools import results_reply, schema_reply
 
 TOKEN = re.compile(r"\s*\S+|\s+")  # words with their leading space: joined, they give back the text
 
@@ -26,11 +26,11 @@ def reply_text(body: dict[str, Any]) -> str:
     would turn a closing code fence into text, and the rest of the reply into code.
     """
     messages = body.get("messages") or []
-    prompt = last_prompt(body)
+    prompt = results_reply(body) or f"Echo: {last_prompt(body)}"
     temperature = body.get("temperature", "default")
     # The optional sampling parameters are echoed only when sent, so tests see what reached the wire.
     extras = "".join(f" {name}={body[name]}" for name in ("top_p", "max_tokens") if name in body)
-    return f"Echo: {prompt}\n\n[model={body.get('model')} messages={len(messages)} temperature={temperature}{extras}]"
+    return f"{prompt}\n\n[model={body.get('model')} messages={len(messages)} temperature={temperature}{extras}]"
 
 
 def content_text(content: Any) -> str:

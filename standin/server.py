@@ -15,10 +15,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import uvicorn
 
+from standin import tools
 from standin.behaviour import Behaviour, RecordedRequest
 from standin.reply import generation_delays, last_prompt
 from standin.wire import (
@@ -160,12 +162,14 @@ class StandIn:
 
     # -- serving, on the server's thread ------------------------------------------
     def _next_behaviour(self, body: Any) -> Behaviour:
-        """A matching rule first, then the queue, then the server-wide default."""
+        """A matching rule first, then the queue, then the server-wide default; offered functions, the model
+        calls one unless told what to say (``tools.demo_calls``)."""
         with self._lock:
-            for matches, behaviour in self._rules:
-                if isinstance(body, dict) and matches(body):
-                    return behaviour
-            return self._queue.pop(0) if self._queue else self.default
+            behaviour = next((b for matches, b in self._rules if isinstance(body, dict) and matches(body)), None)
+            if behaviour is None:
+                behaviour = self._queue.pop(0) if self._queue else self.default
+        calls = tools.demo_calls(body) if isinstance(body, dict) and behaviour.reply is None else ()
+        return replace(behaviour, tool_calls=calls) if calls and not behaviour.tool_calls else behaviour
 
     def _record(self, scope: dict[str, Any], body: Any) -> RecordedRequest:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
@@ -244,7 +248,9 @@ class StandIn:
         headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"), *extra_headers]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         frames = sse_frames(record, behaviour)
-        delays = generation_delays(behaviour, record.sent["usage"]["completion_tokens"])
+        # Each chunk after the first (empty) one is generated: a token, or a fragment of a tool call.
+        generated = sum(1 for frame in frames if b'"choices":[{' in frame) - 1
+        delays = generation_delays(behaviour, generated)
         for index, frame in enumerate(frames):
             # The usage chunk and [DONE] follow the last token at once: nothing is generated for them.
             if await disconnect.sleep(delays[index] if index < len(delays) else 0.0):

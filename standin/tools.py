@@ -98,6 +98,34 @@ def _instance(schema: Any) -> Any:
     return {"string": "echo", "integer": 1, "number": 1.5, "boolean": True}.get(kind)
 
 
+def demo_calls(body: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """What the stand-in's model calls when no test says: offered functions (and not told ``none``) right after
+    a user's message, it calls the chosen function, else the first, with arguments that fit its parameters."""
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    functions = [tool["function"] for tool in tools if isinstance(tool, dict) and tool.get("type") == "function"]
+    functions = [function for function in functions if isinstance(function, dict) and "name" in function]
+    messages = body.get("messages") or []
+    choice = body.get("tool_choice", "auto")
+    if isinstance(choice, dict) and set(choice) == {"value"}:
+        choice = choice["value"]
+    if not functions or choice == "none" or not messages or (messages[-1] or {}).get("role") != "user":
+        return ()
+    named = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
+    function = next((f for f in functions if f["name"] == named), functions[0])
+    return ((function["name"], json.dumps(_instance(function.get("parameters") or {"type": "object"}))),)
+
+
+def results_reply(body: dict[str, Any]) -> str | None:
+    """The reply after tool results (the request ends with tool messages): they are echoed, in order; else None."""
+    messages = body.get("messages") or []
+    results = []
+    for message in reversed(messages):
+        if not isinstance(message, dict) or message.get("role") != "tool":
+            break
+        results.insert(0, f"{message.get('name') or message.get('tool_call_id')} = {message.get('content')}")
+    return f"Echo: tool results: {'; '.join(results)}" if results else None
+
+
 def tool_calls_message(calls: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
     """A whole response's ``tool_calls``: ``index`` null, as live (§2.1)."""
     return [
@@ -123,10 +151,11 @@ def call_id() -> str:
     return f"chatcmpl-tool-{uuid.uuid4().hex}"
 
 
-def logprobs_of(tokens: list[str]) -> dict[str, Any]:
-    """Deterministic log probabilities for ``tokens`` (§2.3): the token itself and one alternative."""
+def logprobs_of(tokens: list[str], start: int = 0) -> dict[str, Any]:
+    """Deterministic log probabilities for ``tokens`` (§2.3), the first at position ``start`` of the reply (a
+    stream sends one token a chunk): the token itself and one alternative."""
     content = []
-    for position, token in enumerate(tokens):
+    for position, token in enumerate(tokens, start):
         logprob = -round(0.05 + (position % 7) * 0.35, 4)  # varied, so a view can shade sure and unsure tokens
         alternative = {"token": token.upper() if token.strip() else "\n", "logprob": round(logprob - 1.5, 4)}
         entry = {"token": token, "logprob": logprob, "bytes": list(token.encode())}

@@ -122,11 +122,16 @@ def _usage(body: dict[str, Any], completion_tokens: int) -> dict[str, Any]:
     }
 
 
+def _call_tokens(behaviour: Behaviour) -> int:
+    """What the model's function calls count as completion tokens: their names and arguments, as text."""
+    return sum(count_tokens(f"{name} {arguments}") for name, arguments in behaviour.tool_calls)
+
+
 def completion_body(record: RecordedRequest, behaviour: Behaviour) -> dict[str, Any]:
     """A non-streaming ``chat.completion`` body, shaped like shared/writer-api.md section 2."""
     body = record.body
     tokens, finish_reason = reply_tokens(body, behaviour)
-    response_id, usage = str(uuid.uuid4()), _usage(body, len(tokens))
+    response_id, usage = str(uuid.uuid4()), _usage(body, len(tokens) + _call_tokens(behaviour))
     record.sent = {"id": response_id, "finish_reason": finish_reason, "usage": usage}
     calls = tools.tool_calls_message(behaviour.tool_calls) if behaviour.tool_calls else None
     logprobs = tools.logprobs_of(tokens) if body.get("logprobs") and tokens else None
@@ -157,7 +162,7 @@ def sse_frames(record: RecordedRequest, behaviour: Behaviour) -> list[bytes]:
     created = int(time.time())
     contents = ["", *tokens]
     ids = [str(uuid.uuid4())]  # Writer gives every chunk a new id; the first is the reply's
-    usage = _usage(body, len(tokens))
+    usage = _usage(body, len(tokens) + _call_tokens(behaviour))
     record.sent = {"id": ids[0], "finish_reason": finish_reason, "usage": usage}
 
     def chunk(choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> bytes:
@@ -176,7 +181,7 @@ def sse_frames(record: RecordedRequest, behaviour: Behaviour) -> list[bytes]:
         delta = {"content": content, "role": "assistant", "tool_calls": calls,
                  "graph_data": {"sources": None, "status": None, "subqueries": None}, "refusal": None}  # fmt: skip
         last = index == len(pieces) - 1
-        logprobs = tools.logprobs_of([content]) if body.get("logprobs") and content else None
+        logprobs = tools.logprobs_of([content], start=index - 1) if body.get("logprobs") and content else None
         choice = {"index": 0, "finish_reason": finish_reason if last else None, "delta": delta, "logprobs": logprobs}
         frames.append(chunk([choice], None))
     if (body.get("stream_options") or {}).get("include_usage"):

@@ -65,6 +65,10 @@ def test_an_imported_conversation_continues_in_a_new_session(app_url: str, stand
         "top_p": 0.9,
         "max_tokens": None,
         "stop": [],
+        "logprobs": False,
+        "tools": None,
+        "tool_choice": None,
+        "response_format": None,
     }
     assert [(m["role"], m["content"]) for m in document["messages"]] == [
         ("user", "What's the fastest bird?"), ("assistant", reply_text(one)),
@@ -80,7 +84,7 @@ def test_an_imported_conversation_continues_in_a_new_session(app_url: str, stand
     second = Client(app_url, verbose=False)  # another visitor, or the same one tomorrow
     restored = load(second, json_path)
     saved, *settings = restored[1:-1]
-    assert settings == [SYSTEM, "palmyra-x4", 0.4, False, "0.9", "", ""]  # the settings came back
+    assert settings == [SYSTEM, "palmyra-x4", 0.4, False, "0.9", "", "", False, "", "", ""]  # the settings came back
     assert entry_label(saved[0]).startswith("What's the fastest… · 2 turns · ")
     assert entry_label(saved[0]).endswith(" UTC · imported")  # a new saved chat, marked as imported
     assert (

@@ -60,3 +60,24 @@ def test_each_snippet_repeats_the_request_field_by_field(
             assert repeated.body[field] == value, (flavour, field)
         if flavour != "curl":  # curl prints the raw JSON or SSE: its text is checked through the body above
             assert printed.strip() == reply_text(sent).strip()
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+@pytest.mark.parametrize("non_streaming", [False, True], ids=["stream", "batch"])
+def test_a_tool_rounds_snippets_repeat_its_tools_and_tool_messages(
+    app: Client, standin: StandIn, non_streaming: bool
+) -> None:
+    tools = '[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]'
+    settings = {"temperature": 0.3, "non_streaming": non_streaming, "model": "palmyra-x5", "system": SYSTEM,
+                "tools": tools, "tool_choice": "get_weather", "logprobs": True}  # fmt: skip
+    reply, *_ = app.predict(message="Weather?", **settings, api_name="/chat")
+    call_id = next(m["metadata"]["id"] for m in reply if (m.get("metadata") or {}).get("id"))
+    outputs = app.predict(results=[{"tool_call_id": call_id, "content": "18°C"}], **settings, api_name="/tool_results")
+    sent = standin.chat_requests()[-1].body
+    assert [m["role"] for m in sent["messages"]][-2:] == ["assistant", "tool"] and sent["tool_choice"]
+    for flavour, code in zip(FLAVOURS, outputs[3:6], strict=True):
+        printed = run_snippet(flavour, code, standin)
+        repeated = standin.chat_requests()[-1].body
+        assert repeated == sent, flavour  # tools, tool_choice, logprobs and the tool messages, field by field
+        if flavour != "curl":
+            assert "Echo: tool results: get_weather = 18°C" in printed

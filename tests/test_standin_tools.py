@@ -123,7 +123,7 @@ def test_what_writer_rejects_is_a_400_with_its_reason(standin: StandIn, params: 
 
 
 def test_the_sdks_wrapped_tool_choice_is_accepted_and_a_schema_needs_a_model_that_has_it(standin: StandIn) -> None:
-    assert chat(standin, tools=[WEATHER], tool_choice={"value": "auto"}).choices[0].finish_reason == "stop"
+    assert chat(standin, tools=[WEATHER], tool_choice={"value": "none"}).choices[0].finish_reason == "stop"
     schema = {"type": "json_schema", "json_schema": {"schema": {"type": "object"}}}
     with pytest.raises(writerai.BadRequestError, match="not supported for"):
         chat(standin, model=EXTRA_MODEL, response_format=schema)
@@ -162,3 +162,21 @@ def test_logprobs_come_with_every_token_streamed_and_not(standin: StandIn) -> No
     ]
     assert "".join(pieces) == text == whole.message.content
     assert chat(standin).choices[0].logprobs is None  # only when asked for
+
+
+def test_offered_functions_the_demo_model_calls_the_chosen_one_then_echoes_the_results(standin: StandIn) -> None:
+    """Offline mode demonstrates a tool round with no test behaviour set: a call, then the results' echo."""
+    called = chat(
+        standin, tools=[CALCULATOR, WEATHER], tool_choice={"type": "function", "function": {"name": "get_weather"}}
+    )
+    (call,) = called.choices[0].message.tool_calls
+    assert called.choices[0].finish_reason == "tool_calls"
+    assert (call.function.name, json.loads(call.function.arguments)) == ("get_weather", {"city": "echo"})
+    answered = [
+        *ASK,
+        {"role": "assistant", "content": "", "tool_calls": [call.model_dump(exclude={"index"})]},
+        {"role": "tool", "tool_call_id": call.id, "name": "get_weather", "content": "18°C, clear"},
+    ]
+    reply = chat(standin, tools=[CALCULATOR, WEATHER], messages=answered)
+    assert reply.choices[0].finish_reason == "stop"
+    assert reply.choices[0].message.content.startswith("Echo: tool results: get_weather = 18°C, clear")

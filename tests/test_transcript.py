@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.chat.conversation import MAX_PROMPT_CHARS
+from components.chat import tool_turns
+from components.chat.conversation import MAX_PROMPT_CHARS, history_to_messages
 from components.chat.params import Sampling
 from components.chat.transcript import (
     FORMAT,
@@ -65,6 +66,10 @@ def test_json_holds_the_version_system_settings_and_every_message_with_its_card(
         "top_p": 0.9,
         "max_tokens": 256,
         "stop": ["END"],
+        "logprobs": False,  # unset parameters are written out too: the file says what was not sent
+        "tools": None,
+        "tool_choice": None,
+        "response_format": None,
     }
     assert document["messages"] == [
         {"role": "user", "content": "What's the fastest bird?"},
@@ -124,6 +129,12 @@ PARAMETERS = st.fixed_dictionaries(
             max_size=4,
             unique=True,
         ),
+        "logprobs": st.booleans(),
+        "tools": st.none()
+        | st.just([{"type": "function", "function": {"name": "add", "parameters": {"type": "object"}}}]),
+        "tool_choice": st.none(),
+        "response_format": st.none()
+        | st.just({"type": "json_schema", "json_schema": {"schema": {"type": "object"}, "name": "thing"}}),
     }
 )
 
@@ -162,8 +173,8 @@ BAD_FILES = [
     pytest.param(encode([1, 2, 3]), "not a Palmyra Chat export", id="a-list"),
     pytest.param(encode({"messages": []}), "not a Palmyra Chat export", id="no-format"),
     pytest.param(
-        encode(valid(format="palmyra-chat/2")),
-        "format is 'palmyra-chat/2'; this app reads 'palmyra-chat/1'",
+        encode(valid(format="palmyra-chat/3")),
+        "format is 'palmyra-chat/3'; this app reads 'palmyra-chat/1' and 'palmyra-chat/2'",
         id="version",
     ),
     pytest.param(encode(valid(messages={"role": "user"})), '"messages" must be a list', id="messages-not-a-list"),
@@ -250,3 +261,61 @@ def test_export_and_import_count_the_same_turns() -> None:
     imported = from_json(to_json(exported).encode(), known_models=KNOWN)
     assert len(imported.messages) == len(exported.messages)  # the card came back as a message of its own...
     assert count_turns(imported.messages) == count_turns(exported.messages)  # ...and is counted as no turn
+
+
+def tool_round() -> list[dict]:
+    """A question, the model's two calls (and its card), the person's results, and the reply to them."""
+    calls = [tool_turns.Call("call-1", "get_weather", '{"city": "Paris"}'), tool_turns.Call("call-2", "add", "{}")]
+    return [
+        {"role": "user", "content": "Weather, and 5 + 7?"},
+        *(tool_turns.call_message(call, state="done") for call in calls),
+        card(),
+        *tool_turns.answer(
+            calls, [{"tool_call_id": "call-1", "content": "18°C"}, {"tool_call_id": "call-2", "content": "12"}]
+        ),
+        {"role": "assistant", "content": "Paris is at 18°C, and 5 + 7 = 12."},
+    ]
+
+
+def test_a_tool_round_survives_export_and_import_and_goes_back_to_the_model_the_same() -> None:
+    transcript = Transcript("s", ChatSettings("palmyra-x5"), tool_round())
+    document = json.loads(to_json(transcript, exported_at=WHEN))
+    assert document["format"] == "palmyra-chat/2"
+    assert document["messages"][1] == {
+        "role": "assistant",
+        "tool_call": {"id": "call-1", "name": "get_weather", "arguments": '{"city": "Paris"}'},
+    }
+    assert document["messages"][4] == {
+        "role": "user",
+        "tool_result": {"tool_call_id": "call-2", "name": "add", "content": "12"},
+    }
+    back = from_json(to_json(transcript, exported_at=WHEN).encode(), known_models=KNOWN)
+    assert to_json(back, exported_at=WHEN) == to_json(transcript, exported_at=WHEN)
+    assert history_to_messages(back.messages, "s") == history_to_messages(tool_round(), "s")
+    assert [m["role"] for m in history_to_messages(back.messages, "s")] == [
+        "system", "user", "assistant", "tool", "tool", "assistant",
+    ]  # fmt: skip
+    assert str(count_turns(back.messages)) == "1 turn: 1 message from you, 1 reply"
+    markdown = to_markdown(back, exported_at=WHEN)
+    assert '> **⚙ Tool call:** `get_weather` with `{"city": "Paris"}`' in markdown
+    assert "> **↩ Tool result of `add`:** 12" in markdown
+
+
+def test_a_version_1_file_still_imports() -> None:
+    old = valid(format="palmyra-chat/1")
+    assert (
+        from_json(encode(old), known_models=KNOWN).messages == from_json(encode(valid()), known_models=KNOWN).messages
+    )
+
+
+@pytest.mark.parametrize(
+    ("record", "says"),
+    [
+        ({"role": "user", "tool_call": {"id": "c", "name": "f", "arguments": "{}"}}, "on a message from the assistant"),
+        ({"role": "assistant", "tool_call": {"id": "c", "name": "f"}}, "tool_call.arguments must be text"),
+        ({"role": "user", "tool_result": "12"}, "tool_result must be an object"),
+    ],
+)
+def test_a_malformed_tool_record_is_refused_with_its_place(record: dict, says: str) -> None:
+    with pytest.raises(TranscriptError, match=says):
+        from_json(encode(valid(messages=[record])), known_models=KNOWN)

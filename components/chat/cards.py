@@ -22,6 +22,8 @@ def summary(card: RunCard) -> str:
         facts.append(STOPPED)
     elif card.finish_reason:
         facts.append(card.finish_reason)
+    if card.tool_calls:
+        facts.append(f"called {', '.join(call.name for call in card.tool_calls)}")
     if card.completion_tokens is not None:
         facts.append(f"{card.completion_tokens} tokens")
     if card.total_s is not None:
@@ -49,7 +51,21 @@ def format_card(card: RunCard, *, interrupted: bool = False, status: str | None 
         facts.append(f"id `{card.response_id}`")
     if card.created:
         facts.append(f"created {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(card.created))}")
-    return "\n\n".join([" · ".join(facts), *_notices(card, interrupted=interrupted, status=status)])
+    return "\n\n".join([" · ".join(facts), *_calls(card), *_notices(card, interrupted=interrupted, status=status)])
+
+
+def _calls(card: RunCard) -> list[str]:
+    """The functions the model called, with their arguments as they came."""
+    if not card.tool_calls:
+        return []
+    calls = ", ".join(f"`{call.name}({_short(call.arguments)})`" for call in card.tool_calls)
+    whole = "" if card.calls_complete else " (incomplete: not sent back)"
+    return [f"⚙ **Called:** {calls}{whole}"]
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = text.replace("`", "'").replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _notices(card: RunCard, *, interrupted: bool, status: str | None) -> list[str]:

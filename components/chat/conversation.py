@@ -8,10 +8,12 @@ their one home). They never reach the model.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from components.chat.params import InvalidRequestError, is_number
+from components.chat import tool_turns
+from components.chat.kinds import InvalidRequestError, is_number
 
 # The cookbook's system message, verbatim.
 SYSTEM_MESSAGE = (
@@ -64,37 +66,79 @@ def is_notice(message: Mapping[str, Any]) -> bool:
     return notice_title(message) is not None
 
 
-def history_to_messages(history: Iterable[Mapping[str, Any]], system: str) -> list[dict[str, str]]:
-    """Convert Gradio chat history to Writer's ``{"role", "content"}`` list, system message first.
+def history_to_messages(history: Iterable[Mapping[str, Any]], system: str) -> list[dict[str, Any]]:
+    """Convert Gradio chat history to Writer's message list, system message first.
 
     Works on both shapes Gradio gives (string content, or a list of parts) without
-    mutating them. Notices are skipped. The result alternates user/assistant: a user
-    turn that got no reply (it failed, or was a ``!messages`` command) is dropped, and
-    an assistant reply shown as several bubbles is joined into one turn.
+    mutating them. Notices are skipped. Tool calls join their reply's assistant message as its
+    ``tool_calls``, and each result becomes a ``tool`` message (tool_turns.py). Otherwise the
+    result alternates user/assistant: a user turn that got no reply (it failed, or was a
+    ``!messages`` command) is dropped, as are calls left unanswered, and an assistant reply
+    shown as several bubbles is joined into one turn.
     """
-    turns: list[dict[str, str]] = []
+    turns: list[dict[str, Any]] = []
     for message in history:
         role = message.get("role")
         text = content_text(message.get("content"))
-        if role not in ("user", "assistant") or is_notice(message) or not text.strip():
+        call, result = tool_turns.read_call(message), tool_turns.read_result(message)
+        if call is not None:
+            _add_call(turns, call)
+        elif result is not None:
+            call_id, name, content = result
+            turns.append({"role": "tool", "tool_call_id": call_id, "name": name, "content": content})
+        elif role not in ("user", "assistant") or is_notice(message) or not text.strip():
             continue
-        if role == "user":
-            if turns and turns[-1]["role"] == "user":
-                turns.pop()  # the previous question went unanswered
+        elif role == "user":
+            _drop_unanswered(turns)
             turns.append({"role": "user", "content": text})
-        elif turns and turns[-1]["role"] == "assistant":
+        elif turns and turns[-1]["role"] == "assistant" and "tool_calls" not in turns[-1]:
             turns[-1] = {"role": "assistant", "content": turns[-1]["content"] + "\n\n" + text}
         elif turns:
             turns.append({"role": "assistant", "content": text})
-    if turns and turns[-1]["role"] == "user":
-        turns.pop()  # the last question went unanswered; the caller adds the new one
+    _drop_unanswered(turns)
     system_turn = [{"role": "system", "content": system}] if system.strip() else []
     return system_turn + turns
 
 
-def build_messages(history: Iterable[Mapping[str, Any]], prompt: str, system: str) -> list[dict[str, str]]:
-    """The full message list for a request: system, the history, then the new prompt."""
-    return [*history_to_messages(history, system), {"role": "user", "content": prompt}]
+def _add_call(turns: list[dict[str, Any]], call: tool_turns.Call) -> None:
+    """A call joins the reply it came with: the assistant turn before it, or a new one with no text after
+    a question or the previous round's results."""
+    if not turns:
+        return  # a call with no question before it: nothing to answer
+    if turns[-1]["role"] != "assistant":
+        turns.append({"role": "assistant", "content": ""})
+    wire = {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+    turns[-1] = {**turns[-1], "tool_calls": [*turns[-1].get("tool_calls", []), wire]}
+
+
+def _drop_unanswered(turns: list[dict[str, Any]]) -> None:
+    """Drop what a request must not end the history with: an unanswered question, calls without all results."""
+    while turns:
+        last = turns[-1]
+        if last["role"] == "user":
+            turns.pop()
+            continue
+        if last["role"] == "assistant" and "tool_calls" in last:
+            turns.pop()  # calls that got no results
+            if last["content"]:
+                turns.append({"role": "assistant", "content": last["content"]})
+            continue
+        if last["role"] == "tool":
+            start = len(turns)
+            while start and turns[start - 1]["role"] == "tool":
+                start -= 1
+            asked = [call["id"] for call in turns[start - 1].get("tool_calls", [])] if start else []
+            if [result["tool_call_id"] for result in turns[start:]] != asked:
+                del turns[start:]  # results that do not answer every call, in order
+                continue
+        return
+
+
+def build_messages(history: Iterable[Mapping[str, Any]], prompt: str | None, system: str) -> list[dict[str, Any]]:
+    """The full message list for a request: system, the history, then the new prompt (none when the history
+    ends with tool results, which the model is to read)."""
+    messages = history_to_messages(history, system)
+    return messages if prompt is None else [*messages, {"role": "user", "content": prompt}]
 
 
 def check_parameters(temperature: object, model: object, models: Iterable[str]) -> float:
@@ -111,32 +155,46 @@ def check_parameters(temperature: object, model: object, models: Iterable[str]) 
 
 def check_prompt(prompt: object, system: object) -> str:
     """The prompt, after checking it and the system message; raises InvalidRequestError."""
-    if not isinstance(prompt, str) or not isinstance(system, str):
+    if not isinstance(prompt, str):
         msg = "The prompt and the system message must be text."
         raise InvalidRequestError(msg, from_api_only=True)
     if not prompt.strip():
         msg = "Type a prompt first."
         raise InvalidRequestError(msg)
-    for name, text in (("prompt", prompt), ("system message", system)):
-        if len(text) > MAX_PROMPT_CHARS:
-            msg = f"The {name} is {len(text):,} characters long; the limit is {MAX_PROMPT_CHARS:,}. Shorten it."
-            raise InvalidRequestError(msg)
+    if len(prompt) > MAX_PROMPT_CHARS:
+        msg = f"The prompt is {len(prompt):,} characters long; the limit is {MAX_PROMPT_CHARS:,}. Shorten it."
+        raise InvalidRequestError(msg)
+    check_system(system)
     return prompt
 
 
-def estimate_tokens(message: Mapping[str, str]) -> int:
+def check_system(system: object) -> str:
+    """The system message, after checking it; raises InvalidRequestError."""
+    if not isinstance(system, str):
+        msg = "The prompt and the system message must be text."
+        raise InvalidRequestError(msg, from_api_only=True)
+    if len(system) > MAX_PROMPT_CHARS:
+        msg = f"The system message is {len(system):,} characters long; the limit is {MAX_PROMPT_CHARS:,}. Shorten it."
+        raise InvalidRequestError(msg)
+    return system
+
+
+def estimate_tokens(message: Mapping[str, Any]) -> int:
     """A cheap upper-side estimate: about 4 characters a token, plus the message's framing."""
-    return len(message["content"]) // CHARS_PER_TOKEN + 4
+    calls = json.dumps(message["tool_calls"], ensure_ascii=False) if "tool_calls" in message else ""
+    return (len(message["content"]) + len(calls)) // CHARS_PER_TOKEN + 4
 
 
-def fit_to_context(messages: list[dict[str, str]], max_tokens: int) -> tuple[list[dict[str, str]], int]:
+def fit_to_context(messages: list[dict[str, Any]], max_tokens: int) -> tuple[list[dict[str, Any]], int]:
     """Drop the oldest exchanges until the messages fit ``max_tokens``; return them and how many turns went.
 
-    The system message and the new prompt always stay; raises InvalidRequestError when even they do not fit.
+    The system message and the last question always stay, with the tool calls and results that followed
+    it; raises InvalidRequestError when even they do not fit.
     """
     head = messages[:1] if messages and messages[0]["role"] == "system" else []
-    middle, prompt = messages[len(head) : -1], messages[-1]
-    budget = max_tokens - sum(estimate_tokens(m) for m in (*head, prompt))
+    last_question = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=len(messages) - 1)
+    middle, kept = messages[len(head) : last_question], messages[last_question:]
+    budget = max_tokens - sum(estimate_tokens(m) for m in (*head, *kept))
     if budget < 0:
         msg = f"The prompt and system message are too long for the context budget ({max_tokens:,} tokens)."
         raise InvalidRequestError(msg)
@@ -144,7 +202,7 @@ def fit_to_context(messages: list[dict[str, str]], max_tokens: int) -> tuple[lis
     while middle and total > budget:
         total -= estimate_tokens(middle[0])
         middle, dropped = middle[1:], dropped + 1
-        if middle and middle[0]["role"] == "assistant":  # never start the history with a reply
+        while middle and middle[0]["role"] != "user":  # never start the history with a reply or a result
             total -= estimate_tokens(middle[0])
             middle, dropped = middle[1:], dropped + 1
-    return [*head, *middle, prompt], dropped
+    return [*head, *middle, *kept], dropped

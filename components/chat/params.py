@@ -11,141 +11,23 @@ Knows nothing of Gradio.
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
-
-class InvalidRequestError(ValueError):
-    """A request that is not sent. ``message`` is for the user."""
-
-    def __init__(self, message: str, *, from_api_only: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        # True when the page's widgets cannot produce it (only a direct API call can).
-        self.from_api_only = from_api_only
-
-
-@dataclass(frozen=True)
-class Param:
-    """One optional parameter. ``read`` takes what a caller sent (the page's text, an API caller's or an
-    import's value) and gives the value to send, or None when unset; raises InvalidRequestError."""
-
-    name: str  # on the wire, in the API, in exports
-    label: str
-    description: str  # the widget's hint: what it does and its range
-    placeholder: str = ""
-    max_chars: ClassVar[int] = 32  # the most its text box holds: a number, typed, is never longer
-
-    def read(self, raw: object) -> Any:
-        raise NotImplementedError
-
-    def shown(self, value: Any) -> str:
-        """A set value as a run card lists it."""
-        return json.dumps(value, ensure_ascii=False)
-
-    def in_widget(self, value: Any) -> Any:
-        """A value as its widget holds it (an empty box for unset)."""
-        return "" if value is None else f"{value:g}"
-
-    def exported(self, value: Any) -> Any:
-        """A value as an export file holds it (None for unset)."""
-        return value
-
-
-@dataclass(frozen=True)
-class Number(Param):
-    """A number in a range; typed as text on the page ("" is unset), sent as a number."""
-
-    low: float = 0.0
-    high: float = 1.0
-    low_open: bool = False  # True: the low end itself is not allowed
-    whole: bool = False
-
-    def read(self, raw: object) -> float | int | None:
-        value = _optional_number(raw)
-        if value is None:
-            return None
-        fits = self.low < value <= self.high if self.low_open else self.low <= value <= self.high  # NaN fails both
-        if not fits or (self.whole and not value.is_integer()):
-            msg = f"{self.name} must be {self.range_text}, or left empty; not {_shown(raw)}."
-            raise InvalidRequestError(msg)
-        return int(value) if self.whole else value
-
-    @property
-    def range_text(self) -> str:
-        if self.whole:
-            return f"a whole number from {self.low:,.0f} to {self.high:,.0f}"
-        return f"a number {'above' if self.low_open else 'from'} {self.low:g} and at most {self.high:g}"
-
-
-@dataclass(frozen=True)
-class Lines(Param):
-    """Short texts, one per line; sent as a list, left out when there are none."""
-
-    item: str = "line"  # what one line is called in messages
-    max_count: int = 4
-    max_line_chars: int = 200
-
-    @property
-    def max_chars(self) -> int:
-        return self.max_count * (self.max_line_chars + 1)
-
-    def read(self, raw: object) -> tuple[str, ...] | None:
-        if raw is None:
-            raw = ""
-        if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
-            raw = "\n".join(raw)  # an export's form
-        if not isinstance(raw, str):
-            msg = f"{self.label} must be text, one per line."
-            raise InvalidRequestError(msg, from_api_only=True)
-        # Only line feeds separate them: str.splitlines() would also split at \x1e, \x85, \u2028 and the like.
-        items = tuple(line.removesuffix("\r") for line in raw.split("\n") if line.strip())
-        if len(items) > self.max_count:
-            msg = f"Writer accepts at most {self.max_count} {self.item}s (one per line); {len(items)} were given."
-            raise InvalidRequestError(msg)
-        if any(len(item) > self.max_line_chars for item in items):
-            msg = f"A {self.item} may be at most {self.max_line_chars} characters long."
-            raise InvalidRequestError(msg)
-        return items or None
-
-    def shown(self, value: Any) -> str:
-        return json.dumps(list(value), ensure_ascii=False)
-
-    def in_widget(self, value: Any) -> Any:
-        return "\n".join(value or ())
-
-    def exported(self, value: Any) -> Any:
-        return list(value or ())
-
-
-@dataclass(frozen=True)
-class Flag(Param):
-    """On or off (a checkbox); sent only when on, off being the API's default."""
-
-    def read(self, raw: object) -> bool | None:
-        if raw is None or raw is False or raw == "":
-            return None
-        if raw is True:
-            return True
-        msg = f"{self.name} must be true or false."
-        raise InvalidRequestError(msg, from_api_only=True)
-
-    def in_widget(self, value: Any) -> Any:
-        return bool(value)
-
-    def exported(self, value: Any) -> Any:
-        return bool(value)
-
+from components.chat.kinds import Flag, InvalidRequestError, Lines, Number, Param
+from components.chat.tool_params import ResponseFormat, ToolChoice, Tools, chosen_function, function_names
 
 # Palmyra X5's published limits (shared/writer-api.md: BEDROCK, WF).
 MAX_OUTPUT_TOKENS = 8192
 MAX_STOP_SEQUENCES = 4
 MAX_STOP_CHARS = 200  # a stop sequence is a short marker, not a document
 
-# The optional sampling parameters, in the order the page shows them and the API takes them.
+TOOLS_PANEL, FORMAT_PANEL = "Tools", "Response format"
+# Tool calling is for "Palmyra X4 and later", structured output for palmyra-x4 and palmyra-x5 (writer-tools.md §1, §5).
+TOOL_MODELS = frozenset({"palmyra-x4", "palmyra-x5"})
+
+# The optional request parameters, in the order the page shows them and the API takes them.
 SAMPLING: tuple[Param, ...] = (
     Number(
         "top_p",
@@ -173,6 +55,31 @@ SAMPLING: tuple[Param, ...] = (
         max_count=MAX_STOP_SEQUENCES,
         max_line_chars=MAX_STOP_CHARS,
     ),
+    Flag(
+        "logprobs",
+        "logprobs",
+        "Return each token's log probability: a finished reply can then be shown as its tokens",
+    ),
+    Tools(
+        "tools",
+        "Tools",
+        "Writer's tools list: functions the model may call, as JSON. Empty: no tools",
+        panel=TOOLS_PANEL,
+        models=TOOL_MODELS,
+    ),
+    ToolChoice(
+        "tool_choice",
+        "tool_choice",
+        "auto: the model decides · none: no call · required: at least one · a name: that function",
+        panel=TOOLS_PANEL,
+    ),
+    ResponseFormat(
+        "response_format",
+        "Response format",
+        "A JSON Schema the reply must follow. Empty: plain text",
+        panel=FORMAT_PANEL,
+        models=TOOL_MODELS,
+    ),
 )
 NAMES: tuple[str, ...] = tuple(param.name for param in SAMPLING)
 
@@ -184,10 +91,12 @@ class Sampling:
     values: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, raw: Mapping[str, object]) -> Sampling:
-        """Check what a caller sent, by name (missing names are unset); raises InvalidRequestError."""
+    def read(cls, raw: Mapping[str, object], models: Iterable[str] = ()) -> Sampling:
+        """Check what a caller sent, by name (missing names are unset), for ``models``; raises InvalidRequestError."""
         values = {param.name: param.read(raw.get(param.name)) for param in SAMPLING}
-        return cls({name: value for name, value in values.items() if value is not None})
+        values = {name: value for name, value in values.items() if value is not None}
+        _check_together(values, list(models))
+        return cls(values)
 
     @classmethod
     def lenient(cls, raw: Mapping[str, object]) -> Sampling:
@@ -215,31 +124,27 @@ class Sampling:
         return [param.in_widget(self.values.get(param.name)) for param in SAMPLING]
 
 
+def _check_together(values: Mapping[str, Any], models: list[str]) -> None:
+    """What no parameter shows alone: a tool_choice without its tool, a parameter the model does not take."""
+    choice = values.get("tool_choice")
+    if choice is not None and "tools" not in values:
+        raise InvalidRequestError("tool_choice needs tools: add a function under Tools, or leave tool_choice empty.")
+    named = chosen_function(choice)
+    if named is not None and named not in function_names(values.get("tools")):
+        msg = (
+            f"tool_choice names {named!r}, which is not among the tools: {', '.join(function_names(values['tools']))}."
+        )
+        raise InvalidRequestError(msg)
+    for param in SAMPLING:
+        refused = [model for model in models if param.models and param.name in values and model not in param.models]
+        if refused:
+            msg = (
+                f"Writer documents {param.label} for {' and '.join(sorted(param.models))} only, not {refused[0]}: "
+                f"choose one of those models, or clear {param.label}."
+            )
+            raise InvalidRequestError(msg)
+
+
 def sent(request: Mapping[str, Any]) -> list[str]:
     """The optional parameters a request sent, as ``name value`` strings for its run card."""
     return [f"{param.name} {param.shown(request[param.name])}" for param in SAMPLING if param.name in request]
-
-
-_UNREADABLE = math.nan  # fails every range check, so the message names the bad value
-
-
-def _optional_number(value: object) -> float | None:
-    """A parameter's value: None when left empty, NaN when it is not a number at all."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return _UNREADABLE
-    return float(value) if is_number(value) else _UNREADABLE
-
-
-def _shown(value: object) -> str:
-    """A bad value as the user typed it (text without quotes), bounded so that a huge one stays readable."""
-    text = value.strip() if isinstance(value, str) else repr(value)
-    return text if len(text) <= 40 else text[:40] + "…"
-
-
-def is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

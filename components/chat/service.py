@@ -49,13 +49,15 @@ class Ask:
     own_key: object = ""
     sampling: Mapping[str, object] = field(default_factory=dict)  # by parameter name (params.SAMPLING)
     history: Sequence[Mapping[str, Any]] = ()
+    # No new question: the history ends with tool results for the model to read (``prompt`` is ignored).
+    after_tool_results: bool = False
 
 
 @dataclass(frozen=True)
 class Plan:
     """A checked request, ready to send."""
 
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     temperature: float
     model: str
     sampling: Sampling
@@ -121,10 +123,16 @@ class ChatService:
         temperature = conversation.check_parameters(ask.temperature, ask.model, self.models)
         for other in extra_models:
             conversation.check_parameters(ask.temperature, other, self.models)
-        prompt = conversation.check_prompt(ask.prompt, ask.system)
-        sampling = Sampling.read(dict(ask.sampling))
+        if ask.after_tool_results:
+            prompt = None
+            conversation.check_system(ask.system)
+        else:
+            prompt = conversation.check_prompt(ask.prompt, ask.system)
+        sampling = Sampling.read(dict(ask.sampling), models=[str(ask.model), *map(str, extra_models)])
         visitor_key = self._visitor_key(ask.own_key)
         messages = conversation.build_messages(ask.history, prompt, str(ask.system))
+        if prompt is None and (not messages or messages[-1]["role"] != "tool"):
+            raise InvalidRequestError("No tool results to send: answer the pending calls first.")
         messages, trimmed = conversation.fit_to_context(messages, self.settings.context_tokens)
         return Plan(messages, temperature, str(ask.model), sampling, visitor_key, trimmed, visitor)
 

@@ -29,13 +29,23 @@ def _call_arguments(request: Mapping[str, Any], indent: str) -> str:
 
 
 def _print_reply(request: Mapping[str, Any], *, is_async: bool, indent: str) -> str:
+    """Print the reply's text, and with tools its calls (streamed: each call's fragments as they come)."""
+    tools = "tools" in request
     if not request.get("stream"):
-        return f"{indent}print(response.choices[0].message.content)"
+        calls = "\nprint(response.choices[0].message.tool_calls)" if tools else ""
+        return textwrap.indent(f"print(response.choices[0].message.content){calls}", indent)
     loop = "async for" if is_async else "for"
+    calls = (
+        "    if chunk.choices and chunk.choices[0].delta.tool_calls:\n"
+        "        print(chunk.choices[0].delta.tool_calls)\n"
+        if tools
+        else ""
+    )
     return textwrap.indent(
         f"{loop} chunk in response:\n"
         "    if chunk.choices and chunk.choices[0].delta.content:\n"
         '        print(chunk.choices[0].delta.content, end="", flush=True)\n'
+        f"{calls}"
         "print()",
         indent,
     )

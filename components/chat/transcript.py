@@ -1,9 +1,10 @@
-"""Export and import of a conversation: versioned JSON (``palmyra-chat/1``) and readable Markdown.
+"""Export and import of a conversation: versioned JSON (``palmyra-chat/2``) and readable Markdown.
 
 Knows nothing of Gradio beyond the shape of its chat messages. A conversation in the page
 is a list of messages; a reply's run card and the app's notices are messages with a
 ``metadata`` title. The JSON keeps each card with the reply it belongs to, so that
-export → import → export gives the same file (apart from the export time).
+export → import → export gives the same file (apart from the export time). Version 2 adds tool
+calls and their results (``tool_call`` and ``tool_result`` records); files of version 1 still import.
 
 The reader trusts nothing: size, encoding, version, every message's role and content
 type, and every setting's range are checked, and the first problem is reported in words.
@@ -18,11 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from components import __version__
-from components.chat import conversation, params
+from components.chat import conversation, kinds, params, tool_turns
 from components.chat.conversation import RUN_CARD
 from components.chat.params import InvalidRequestError, Sampling
 
-FORMAT = "palmyra-chat/1"
+FORMAT = "palmyra-chat/2"
+READABLE = ("palmyra-chat/1", FORMAT)  # version 1 has no tool records: it reads the same
 MAX_IMPORT_BYTES = 2_000_000  # about 100 long replies; a larger file is refused before it is parsed
 MAX_IMPORT_MESSAGES = 1_000
 _ROLES = ("user", "assistant")
@@ -72,7 +74,7 @@ def count_turns(messages: Iterable[Mapping[str, Any]]) -> TurnCount:
     yours = replies = 0
     previous_role = None
     for record in _to_records(messages):
-        if "notice" in record:
+        if "notice" in record or "tool_call" in record or "tool_result" in record:
             continue
         if record["role"] == "user":
             yours += 1
@@ -83,7 +85,7 @@ def count_turns(messages: Iterable[Mapping[str, Any]]) -> TurnCount:
 
 
 def to_json(transcript: Transcript, *, exported_at: datetime | None = None) -> str:
-    """The conversation as ``palmyra-chat/1`` JSON."""
+    """The conversation as ``palmyra-chat/2`` JSON."""
     settings = transcript.settings
     document = {
         "format": FORMAT,
@@ -109,7 +111,14 @@ def _to_records(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         title = conversation.notice_title(message)
         if role not in _ROLES:
             continue
-        if title == RUN_CARD and records and records[-1]["role"] == "assistant" and "notice" not in records[-1]:
+        call, result = tool_turns.read_call(message), tool_turns.read_result(message)
+        if call is not None:
+            records.append({"role": "assistant", "tool_call": {"id": call.id, "name": call.name,
+                                                               "arguments": call.arguments}})  # fmt: skip
+        elif result is not None:
+            call_id, name, content = result
+            records.append({"role": "user", "tool_result": {"tool_call_id": call_id, "name": name, "content": content}})
+        elif title == RUN_CARD and records and records[-1]["role"] == "assistant" and "notice" not in records[-1]:
             records[-1]["run_card"] = {"summary": conversation.card_summary(message), "details": text}
         elif title:
             records.append({"role": role, "content": text, "notice": title})
@@ -134,6 +143,17 @@ def to_markdown(transcript: Transcript, *, exported_at: datetime | None = None) 
     ]
     for record in _to_records(transcript.messages):
         heading = "User" if record["role"] == "user" else "Assistant"
+        if "tool_call" in record:
+            call = record["tool_call"]
+            lines += ["", f"> **{tool_turns.TOOL_CALL}:** `{call['name']}` with `{call['arguments']}`"]
+            continue
+        if "tool_result" in record:
+            result = record["tool_result"]
+            lines += [
+                "",
+                f"> **{tool_turns.TOOL_RESULT} of `{result['name']}`:** " + result["content"].replace("\n", "\n> "),
+            ]
+            continue
         if "notice" in record:
             lines += ["", f"> **{record['notice']}:** " + record["content"].replace("\n", "\n> ")]
             continue
@@ -166,8 +186,8 @@ def from_json(raw: bytes, *, known_models: Iterable[str]) -> Transcript:
     if not isinstance(document, dict) or "format" not in document:
         msg = f'This is not a Palmyra Chat export: it has no "format": "{FORMAT}".'
         raise TranscriptError(msg)
-    if document["format"] != FORMAT:
-        msg = f"This export's format is {document['format']!r}; this app reads {FORMAT!r}."
+    if document["format"] not in READABLE:
+        msg = f"This export's format is {document['format']!r}; this app reads {' and '.join(map(repr, READABLE))}."
         raise TranscriptError(msg)
     system = _text(document.get("system"), "system")
     settings = _settings(document, list(known_models))
@@ -211,7 +231,7 @@ def _settings(document: Mapping[str, Any], known_models: list[str]) -> ChatSetti
         msg = "parameters.non_streaming must be true or false."
         raise TranscriptError(msg)
     for param in params.SAMPLING:  # a list in the file: each item must be what a line of its box can hold
-        if isinstance(param, params.Lines) and not _lines(parameters.get(param.name, [])):
+        if isinstance(param, kinds.Lines) and not _lines(parameters.get(param.name, [])):
             msg = f"parameters.{param.name} must be a list of one-line, non-blank texts."
             raise TranscriptError(msg)
     try:
@@ -240,10 +260,13 @@ def _from_record(record: object, number: int) -> list[dict[str, Any]]:
     if role not in _ROLES:
         msg = f'{where} has the role {role!r}; only "user" and "assistant" can be imported.'
         raise TranscriptError(msg)
-    content = _text(record.get("content"), f"{where}'s content")
-    if "notice" in record:
-        return [conversation.notice(_text(record["notice"], f"{where}'s notice"), content, role=role)]
-    messages = [{"role": role, "content": content}]
+    if "tool_call" in record or "tool_result" in record:
+        messages = [_tool_record(record, role, where)]
+    else:
+        content = _text(record.get("content"), f"{where}'s content")
+        if "notice" in record:
+            return [conversation.notice(_text(record["notice"], f"{where}'s notice"), content, role=role)]
+        messages = [{"role": role, "content": content}]
     card = record.get("run_card")
     if card is not None:
         if role != "assistant" or not isinstance(card, dict):
@@ -253,3 +276,19 @@ def _from_record(record: object, number: int) -> list[dict[str, Any]]:
         details = _text(card.get("details", ""), f"{where}'s run card")
         messages.append(conversation.card_message(details, summary))
     return messages
+
+
+def _tool_record(record: dict[str, Any], role: str, where: str) -> dict[str, Any]:
+    """A tool call (on an assistant message) or a tool result (on a user message), as its chat message."""
+    kind, expected = ("tool_call", "assistant") if "tool_call" in record else ("tool_result", "user")
+    fields = record[kind]
+    if role != expected or not isinstance(fields, dict):
+        msg = f"{where}'s {kind} must be an object, on a message from the {expected}."
+        raise TranscriptError(msg)
+    if kind == "tool_call":
+        call = tool_turns.Call(*(_text(fields.get(n), f"{where}'s tool_call.{n}") for n in ("id", "name", "arguments")))
+        return tool_turns.call_message(call, state="done")
+    call_id, name, content = (
+        _text(fields.get(n), f"{where}'s tool_result.{n}") for n in ("tool_call_id", "name", "content")
+    )
+    return tool_turns.result_message(tool_turns.Call(call_id, name, ""), content)

@@ -25,6 +25,7 @@ from components.chat.compare import (
 )
 from components.chat.params import InvalidRequestError
 from components.chat.service import Ask, ChatService, Plan
+from components.ui.chat_replies import reply_markdown
 from components.ui.compare_layout import NO_SECOND_MODEL, CellView, CompareTab, layout
 from components.ui.endpoints import endpoint
 from components.ui.listeners import LISTENERS
@@ -55,7 +56,7 @@ def _cell_outputs(view: CellView, cell: Cell | None, update: ReplyUpdate | None)
     return {
         view.column: gr.Column(visible=True),
         view.title: _title(cell),
-        view.reply: update.text if update else "",
+        view.reply: reply_markdown(update) if update else "",  # with its calls, or a schema's verdict
         view.card: card,
     }
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from components.chat import conversation, params
+from components.chat import conversation, kinds, params
+from components.chat.tool_params import ToolChoice
+from components.ui import tools_panel
 from components.ui.bounds import BoundedTextbox
 
 
@@ -62,19 +64,30 @@ def parameter_boxes(tab: str) -> list[gr.Component]:
     return [_widget(param, f"{tab}-{param.name.replace('_', '-')}") for param in params.SAMPLING]
 
 
-def _widget(param: params.Param, elem_id: str) -> gr.Component:
-    if isinstance(param, params.Flag):
+def _widget(param: kinds.Param, elem_id: str) -> gr.Component:
+    if isinstance(param, kinds.Flag):
         return gr.Checkbox(False, label=param.label, info=param.description, elem_id=elem_id, render=False)
-    lines = isinstance(param, params.Lines)
+    if isinstance(param, ToolChoice):
+        return gr.Dropdown(
+            tools_panel.tool_choices([]),
+            value="",
+            label=param.label,
+            info=param.description,
+            elem_id=elem_id,
+            allow_custom_value=True,  # an API caller may name a function the page's list has not seen: params checks it
+            render=False,
+        )
+    rows = 8 if isinstance(param, kinds.Json) else 2 if isinstance(param, kinds.Lines) else 1
     return BoundedTextbox(
         "",
         label=param.label,
         max_length=param.max_chars,
         placeholder=param.placeholder or None,
         info=param.description,
-        lines=2 if lines else 1,
-        max_lines=None if lines else 1,
+        lines=rows,
+        max_lines=None if rows > 1 else 1,
         elem_id=elem_id,
+        elem_classes=["json-editor"] if isinstance(param, kinds.Json) else None,
         render=False,
     )
 
@@ -122,10 +135,16 @@ def render_system(system: gr.Textbox) -> None:
 
 
 def render_parameters(tab: str, boxes: list[gr.Component]) -> None:
-    """The optional sampling parameters, in a collapsed panel: most people never need them."""
+    """The optional parameters, each in its collapsed panel: most people never need them."""
+    by_name = {param.name: box for param, box in zip(params.SAMPLING, boxes, strict=True)}
     with gr.Accordion("Parameters", open=False, elem_id=f"{tab}-parameters"):
-        for box in boxes:
-            box.render()
+        for param, box in zip(params.SAMPLING, boxes, strict=True):
+            if param.panel == "Parameters":
+                box.render()
+    with gr.Accordion(params.TOOLS_PANEL, open=False, elem_id=f"{tab}-tools-panel"):
+        tools_panel.render_tools(tab, by_name["tools"], by_name["tool_choice"])
+    with gr.Accordion(params.FORMAT_PANEL, open=False, elem_id=f"{tab}-format-panel"):
+        tools_panel.render_response_format(tab, by_name["response_format"])
 
 
 CODE_FLAVOURS = (("Python", "python"), ("Python (async)", "python"), ("curl", "shell"))

@@ -9,17 +9,17 @@ from typing import Any
 
 import gradio as gr
 
-from components.chat import conversation, params
+from components.chat import conversation, params, token_view
 from components.chat.cards import card_message, format_card
 from components.chat.params import InvalidRequestError
 from components.chat.service import Ask, ChatService
 from components.ui import controls as widgets
-from components.ui import saving
+from components.ui import saving, tool_rounds
 from components.ui.bounds import BoundedChatbot, BoundedTextbox
+from components.ui.chat_replies import chat_message, tokens_of, with_reply
 from components.ui.endpoints import endpoint
 from components.ui.requests import UNCHANGED_PANELS, messages_json, session_of, tracked_reply, visitor
 from components.ui.saved_chats import SavedChatsInterface
-from components.writer.records import ReplyUpdate
 
 TAB = "chat"  # its name in the in-flight registry
 CHAT_HEIGHT = 520  # px; inside a tab the chatbot otherwise keeps Gradio's cramped 400 px default
@@ -32,38 +32,8 @@ EXAMPLES = (
 MESSAGES_COMMAND = "!messages"  # the cookbook's command: show the message list kept so far
 # Under the chat input, always: a placeholder hint vanished with the first message.
 OPTIONAL = ("own_key", *params.NAMES)  # inputs API callers may leave out
+PRIVATE: dict[str, Any] = {"queue": False, "api_visibility": "private"}
 CHAT_HINT = f"Enter sends · Shift+Enter adds a line · Esc stops · `{MESSAGES_COMMAND}` shows the messages kept so far"
-
-
-def chat_message(update: ReplyUpdate, trimmed: int, context_tokens: int) -> str | list[dict[str, Any]]:
-    """What the chat shows for a reply: its text, with notices around it when there is news."""
-    shown: list[dict[str, Any]] = []
-    if trimmed:
-        note = f"The {trimmed} oldest messages were left out to fit the context budget ({context_tokens:,} tokens)."
-        shown.append(conversation.notice("✂️ Conversation trimmed", note))
-    if update.status:
-        shown.append(conversation.notice("⏳ Retrying", update.status))
-    if update.text:
-        shown.append({"role": "assistant", "content": update.text})
-    if update.info.error is not None:
-        title = "⚠️ Reply interrupted" if update.interrupted else "⚠️ Request failed"
-        shown.append(conversation.notice(title, update.info.error))
-    if update.done and update.text:
-        shown.append(card_message(update.info))  # each reply keeps its own card, under it
-    if len(shown) == 1 and not conversation.is_notice(shown[0]):
-        return update.text  # the common case: just the reply
-    return shown
-
-
-def with_reply(shown: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
-    """The chat with its last reply's text as the handler last sent it (the page may be one update behind)."""
-    for index in range(len(shown) - 1, -1, -1):
-        message = shown[index]
-        if message.get("role") == "user":
-            break  # this turn has no reply message yet
-        if message.get("role") == "assistant" and not conversation.is_notice(message):
-            return [*shown[:index], {**message, "content": text}, *shown[index + 1 :]]
-    return [*shown, {"role": "assistant", "content": text}] if text else shown
 
 
 @dataclass(frozen=True)
@@ -87,11 +57,18 @@ def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) ->
         info = gr.Markdown(elem_classes="reply-info", elem_id="chat-info", visible=False, render=False)
         sent = gr.Code(language="json", show_label=False, elem_id="chat-sent", render=False)
         code = widgets.make_code_boxes("multi")
+        tokens = gr.HTML(token_view.EMPTY, elem_id="chat-tokens", render=False)
+        results = tool_rounds.render_panel(TAB, render=False)
+        outputs = [info, sent, *code, tokens, results.calls]
         with gr.Column(scale=3, min_width=320, elem_id="chat-column"):
-            chat = _chat(service, [*controls.inputs(own_key)], [info, sent, *code], concurrency_limit)
+            chat = _chat(service, [*controls.inputs(own_key)], outputs, concurrency_limit)
             _mark_stops(chat, service)
             gr.Markdown(CHAT_HINT, elem_classes="reply-info", elem_id="chat-hint")
+            results.render()
+            _wire_tool_rounds(chat, results, service, controls.inputs(own_key), outputs)
             info.render()
+            with gr.Accordion("Token probabilities of the last reply", open=False, elem_id="chat-tokens-panel"):
+                tokens.render()
             with gr.Accordion("Messages sent with the last request", open=False):
                 sent.render()
             widgets.render_code_panel(code)
@@ -159,22 +136,72 @@ def _handler(service: ChatService) -> Any:
         """
         if isinstance(message, str) and message.strip() == MESSAGES_COMMAND:
             kept = messages_json(conversation.history_to_messages(history, str(system)))
-            yield conversation.notice("Messages so far", f"```json\n{kept}\n```"), gr.skip(), *UNCHANGED_PANELS
+            notice = conversation.notice("Messages so far", f"```json\n{kept}\n```")
+            yield notice, gr.skip(), *UNCHANGED_PANELS, gr.skip(), gr.skip()
             return
         try:
             ask = Ask(message, temperature, model, system, own_key, sampling, history)
             plan = service.plan(ask, visitor(service, request))
         except InvalidRequestError as problem:
-            yield conversation.notice("⚠️ Nothing sent", problem.message), gr.skip(), *UNCHANGED_PANELS
+            notice = conversation.notice("⚠️ Nothing sent", problem.message)
+            yield notice, gr.skip(), *UNCHANGED_PANELS, gr.skip(), gr.skip()
             return
         update = None
         async for update, panels in tracked_reply(service, plan, stream=not non_streaming, request=request, tab=TAB):
             info = format_card(update.info, interrupted=update.interrupted, status=update.status)
-            yield chat_message(update, plan.trimmed, service.settings.context_tokens), info, *panels
+            message = chat_message(update, plan.trimmed, service.settings.context_tokens)
+            tokens = tokens_of(update) if update.done else gr.skip()
+            yield message, info, *panels, tokens, tool_rounds.calls_made(update)
         if update is not None and update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 
     return multi_turn
+
+
+def _wire_tool_rounds(
+    chat: SavedChatsInterface,
+    panel: tool_rounds.ResultsPanel,
+    service: ChatService,
+    inputs: list[gr.Component],
+    outputs: list[gr.Component],
+) -> None:
+    """The result boxes follow the conversation; Send results (or ``/tool_results``) continues it."""
+    # A reply that ends in calls sets ``calls`` (an output of the chat's handler): their boxes come up.
+    boxes = panel.outputs()[:-1]
+    panel.calls.change(tool_rounds.show_boxes, inputs=[chat.chatbot, panel.calls], outputs=boxes, **PRIVATE)
+    # A conversation that changes otherwise has nothing pending, and no result can be sent twice.
+    hidden = [chat.textbox.submit, chat.chatbot.retry, chat.chatbot.undo, chat.chatbot.edit, chat.chatbot.clear,
+              chat.new_chat_button.click, chat.chat_history_dataset.click]  # fmt: skip
+    gr.on(hidden, lambda: tool_rounds.HIDDEN, outputs=panel.outputs(), **PRIVATE)
+    busy = {"submit_btn": False, "stop_btn": True, "interactive": False}
+    sending = (gr.update(**busy), tool_rounds.SENDING)
+    send = panel.send.click(lambda: sending, outputs=[chat.textbox, panel.send], **PRIVATE).then(
+        tool_rounds.from_boxes(service, TAB, widgets.INPUTS),
+        inputs=[chat.chatbot, *panel.boxes, *inputs],
+        outputs=[chat.chatbot, *outputs],
+        api_visibility="private",
+        concurrency_limit=chat.concurrency_limit,
+        show_progress="minimal",
+    )
+    synced = send.then(
+        lambda shown: (shown, shown), inputs=chat.chatbot, outputs=[chat.chatbot_state, chat.chatbot_value], **PRIVATE
+    )
+    idle = {"submit_btn": True, "stop_btn": False, "interactive": True, "value": None}
+    synced.then(lambda: (gr.update(**idle), gr.update(interactive=True)), outputs=[chat.textbox, panel.send],
+                **PRIVATE).then(
+        chat._save_conversation, inputs=[chat.conversation_id, chat.chatbot_state, chat.saved_conversations],
+        outputs=[chat.conversation_id, chat.saved_conversations], **PRIVATE,
+    )  # fmt: skip
+    chat.textbox.stop(None, cancels=[send], **PRIVATE)
+    api = tool_rounds.api_endpoint(service, TAB, widgets.INPUTS, OPTIONAL)
+    results = gr.JSON(visible=False, label="results")  # only API callers fill it
+    chat.fake_api_btn.click(
+        api,
+        inputs=[results, chat.chatbot_state, *inputs],
+        outputs=[chat.api_response, chat.chatbot_state, *outputs],
+        api_name="tool_results",
+        concurrency_limit=chat.concurrency_limit,
+    )
 
 
 def _mark_stops(chat: SavedChatsInterface, service: ChatService) -> None:

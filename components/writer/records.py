@@ -11,6 +11,25 @@ from typing import Any
 
 
 @dataclass
+class ToolCall:
+    """One function call of the model's, as it arrived (streamed fragments joined by ``index``)."""
+
+    index: int
+    id: str = ""
+    name: str = ""
+    arguments: str = ""  # JSON, as the model wrote it: not necessarily valid
+
+
+@dataclass(frozen=True)
+class TokenChance:
+    """One token of the reply with its log probability, and the alternatives the model weighed."""
+
+    token: str
+    logprob: float
+    alternatives: tuple[tuple[str, float], ...] = ()  # (token, logprob), the most likely first
+
+
+@dataclass
 class RunCard:
     """What was asked for and what came back, for one reply. Never sent back to the model.
 
@@ -30,6 +49,8 @@ class RunCard:
     total_tokens: int | None = None
     first_token_s: float | None = None
     total_s: float | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)  # the functions the model called, in order
+    logprobs: list[TokenChance] = field(default_factory=list)  # per token, when the request asked for them
     error: str | None = None  # a message for the user, when the request failed
     stopped: bool = False  # the visitor pressed Stop (or left): no finish_reason came from the API
     started: float = field(default_factory=time.monotonic, repr=False, compare=False)  # monotonic clock
@@ -39,6 +60,11 @@ class RunCard:
         if self.total_s is None:
             self.stopped = True
             self.total_s = time.monotonic() - self.started
+
+    @property
+    def calls_complete(self) -> bool:
+        """The model's tool calls arrived whole: they can be answered and sent back."""
+        return bool(self.tool_calls) and self.finish_reason == "tool_calls" and self.error is None
 
     @property
     def truncated(self) -> bool:
@@ -70,6 +96,34 @@ class ReplyUpdate:
     def interrupted(self) -> bool:
         """Part of a reply arrived, then the request failed."""
         return bool(self.text) and self.info.error is not None
+
+
+def take_tool_calls(info: RunCard, calls: Any) -> bool:
+    """Merge a response's or a chunk's ``tool_calls`` into the card's, by ``index``; True when any came.
+
+    Writer streams a call's id, type and name once, then repeats every key as null beside each
+    fragment of the arguments (shared/writer-tools.md §3.1): nulls are skipped, fragments joined.
+    A whole response's calls have ``index`` null: their position stands in for it.
+    """
+    for position, call in enumerate(calls or ()):
+        index = call.index if isinstance(getattr(call, "index", None), int) else position
+        known = next((known for known in info.tool_calls if known.index == index), None)
+        if known is None:
+            known = ToolCall(index)
+            info.tool_calls.append(known)
+        known.id = known.id or (call.id or "")
+        function = call.function
+        if function is not None:
+            known.name = known.name or (function.name or "")
+            known.arguments += function.arguments or ""
+    return bool(calls)
+
+
+def take_logprobs(info: RunCard, logprobs: Any) -> None:
+    """Append a response's or a chunk's token log probabilities to the card's."""
+    for entry in getattr(logprobs, "content", None) or ():
+        alternatives = tuple((top.token, top.logprob) for top in entry.top_logprobs or ())
+        info.logprobs.append(TokenChance(entry.token, entry.logprob, alternatives))
 
 
 def take_metadata(info: RunCard, response: Any) -> None:

@@ -23,7 +23,7 @@ from writerai import AsyncWriter
 from writerai.types import ChatCompletion
 
 from components.writer.errors import describe_error, read_timeout, retry_after
-from components.writer.records import ReplyUpdate, RunCard, take_metadata
+from components.writer.records import ReplyUpdate, RunCard, take_logprobs, take_metadata, take_tool_calls
 from components.writer.retry import DEFAULT_LIMITS, DEFAULT_RETRY, ReplyLimits, RetryPolicy
 from components.writer.streaming import coalesce
 
@@ -153,8 +153,11 @@ def _take_response(info: RunCard, response: object, parts: list[str]) -> None:
     info.first_token_s = time.monotonic() - info.started
     take_metadata(info, response)
     if response.choices:
-        info.finish_reason = response.choices[0].finish_reason
-        parts.append(response.choices[0].message.content or "")
+        choice = response.choices[0]
+        info.finish_reason = choice.finish_reason
+        take_tool_calls(info, choice.message.tool_calls)
+        take_logprobs(info, choice.logprobs)
+        parts.append(choice.message.content or "")
 
 
 def _retry_delay(exc: BaseException, attempt: int, retry: RetryPolicy) -> float | None:
@@ -183,21 +186,25 @@ def _short_reason(exc: BaseException) -> str:
 
 
 async def _deltas(chunks: AsyncIterator[Any], info: RunCard, parts: list[str], max_chars: int) -> AsyncIterator[str]:
-    """The text of each streamed chunk, noting metadata, usage and the first token's time on the way."""
-    size = 0
+    """The text of each streamed chunk, noting metadata, usage, tool calls, log probabilities and the first
+    token's time on the way. A fragment of a tool call yields "": the calls grew, the text did not."""
+    text_size = 0
     async for chunk in chunks:
         take_metadata(info, chunk)
         if not chunk.choices:  # the usage-only chunk that include_usage adds has no choices
             continue
         choice = chunk.choices[0]
         info.finish_reason = choice.finish_reason or info.finish_reason
-        piece = choice.delta.content if choice.delta else None
-        if piece:
-            if info.first_token_s is None:
-                info.first_token_s = time.monotonic() - info.started
-            size += len(piece)
-            if size > max_chars:
-                msg = f"The reply passed {max_chars:,} characters and was cut off; the part that arrived is kept."
-                raise ReplyCutError(msg)
-            parts.append(piece)
-            yield piece
+        take_logprobs(info, choice.logprobs)
+        piece = (choice.delta.content if choice.delta else None) or ""
+        called = take_tool_calls(info, choice.delta.tool_calls) if choice.delta else False
+        if not piece and not called:
+            continue
+        if info.first_token_s is None:
+            info.first_token_s = time.monotonic() - info.started
+        text_size += len(piece)
+        if text_size + sum(len(call.arguments) for call in info.tool_calls) > max_chars:
+            msg = f"The reply passed {max_chars:,} characters and was cut off; the part that arrived is kept."
+            raise ReplyCutError(msg)
+        parts.append(piece)
+        yield piece
