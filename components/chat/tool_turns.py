@@ -56,7 +56,7 @@ def call_message(call: Call, *, state: str) -> dict[str, Any]:
 def result_message(call: Call, content: str) -> dict[str, Any]:
     """The person's answer to a call, shown on their side of the chat."""
     language = "json" if _is_json(content) else "text"
-    metadata = {"title": f"{TOOL_RESULT}: {call.name}", "id": call.id + RESULT_SUFFIX, "status": "done"}
+    metadata = {"title": f"{TOOL_RESULT}: {call.name}", "id": call.id + RESULT_SUFFIX}  # shown open, as its call
     return {"role": "user", "content": fenced(content, language), "metadata": metadata}
 
 

@@ -21,6 +21,10 @@ button[role="tab"].selected { color: var(--body-text-color); }
 /* A card's own copy button would copy the card: only the last one keeps a row (retry and undo). */
 #chatbot .message-row:has(.thought-group) + .message-buttons button[aria-label="Copy message"] { display: none; }
 #chatbot .message-row:has(.thought-group) + .message-buttons:not(:has(button[aria-label="Retry"])) { display: none; }
+/* The token view: the reply's own line breaks, room for the shading, and its tooltip's cursor. */
+.token-view .tokens { white-space: pre-wrap; line-height: 1.9; }
+.token-view .token { border-radius: 3px; cursor: help; }
+.token-view .reply-info, .token-view caption { color: var(--body-text-color); opacity: 0.8; }
 @media (max-width: 640px) {
   /* A phone: the chat's input on the first screen; saved chats below the chat. */
   h1 { font-size: var(--text-xl); margin: 0; }

@@ -61,10 +61,9 @@ def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) ->
         results = tool_rounds.render_panel(TAB, render=False)
         outputs = [info, sent, *code, tokens, results.calls]
         with gr.Column(scale=3, min_width=320, elem_id="chat-column"):
-            chat = _chat(service, [*controls.inputs(own_key)], outputs, concurrency_limit)
+            chat = _chat(service, [*controls.inputs(own_key)], outputs, concurrency_limit, under_input=[results.group])
             _mark_stops(chat, service)
             gr.Markdown(CHAT_HINT, elem_classes="reply-info", elem_id="chat-hint")
-            results.render()
             _wire_tool_rounds(chat, results, service, controls.inputs(own_key), outputs)
             info.render()
             with gr.Accordion("Token probabilities of the last reply", open=False, elem_id="chat-tokens-panel"):
@@ -82,9 +81,12 @@ def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) ->
     return MultiTurnTab(chat, controls)
 
 
-def _chat(service: ChatService, inputs: list[Any], outputs: list[Any], concurrency_limit: int) -> SavedChatsInterface:
+def _chat(
+    service: ChatService, inputs: list[Any], outputs: list[Any], concurrency_limit: int, *, under_input: list[Any]
+) -> SavedChatsInterface:
     chat = SavedChatsInterface(
         endpoint(_handler(service), ["message", "history", *widgets.INPUTS], optional=OPTIONAL),
+        under_input=under_input,  # the tool results' boxes, right under the input
         chatbot=BoundedChatbot(
             height=CHAT_HEIGHT,
             label="Conversation",

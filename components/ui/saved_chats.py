@@ -9,7 +9,7 @@ chat's message model drops keys it does not know when the chat is shown.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,7 +87,17 @@ def _turns(conversation: Conversation) -> str:
 
 
 class SavedChatsInterface(gr.ChatInterface):
-    """``gr.ChatInterface`` whose saved-chats panel has a heading, a note when empty, and telling entries."""
+    """``gr.ChatInterface`` whose saved-chats panel has a heading, a note when empty, and telling entries;
+    ``under_input`` (unrendered blocks) is placed right under its input, on a phone too."""
+
+    def __init__(self, *args: Any, under_input: Sequence[gr.blocks.Block] = (), **kwargs: Any) -> None:
+        self._under_input = list(under_input)  # before Gradio's __init__, which lays the chat out
+        super().__init__(*args, **kwargs)
+
+    def _render_footer(self) -> None:
+        super()._render_footer()
+        for block in self._under_input:
+            block.render()
 
     def _render_history_area(self) -> None:
         with gr.Column(scale=1, min_width=100, elem_id="saved-chats-panel"):

@@ -49,9 +49,6 @@ class ResultsPanel:
         """What ``panel_for`` updates, in its order."""
         return [self.group, self.heading, *self.boxes, self.send, self.calls]
 
-    def render(self) -> None:
-        self.group.render()
-
 
 def render_panel(tab: str, *, render: bool = True) -> ResultsPanel:
     """The panel, hidden until a reply ends in calls (unrendered with ``render=False``: ``.render()`` places it)."""

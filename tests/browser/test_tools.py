@@ -67,6 +67,8 @@ def test_a_two_round_tool_conversation(page: Page, app_url: str, standin: StandI
     expect(page.locator(REPLY).last).to_contain_text("Echo: tool results: get_weather")
     expect(panel).to_be_hidden()  # nothing pending any more
     wait_idle(page)
+    for close in page.locator(".toast-close").all():  # the earlier warning, read: out of the picture
+        close.click()
     page.screenshot(path=str(SCREENSHOT_DIR / "tools-two-rounds.png"), full_page=True)
     page.locator("#chat-column").screenshot(path=str(SCREENSHOT_DIR / "tools-chat.png"))
 
@@ -156,3 +158,21 @@ def test_single_turn_answers_a_call_below_its_response(page: Page, app_url: str,
     expect(page.locator("#response")).to_contain_text("Echo: tool results: calculate = 51")
     expect(page.locator("#single-tool-results")).to_be_hidden()
     expect(page.locator("#submit")).to_be_enabled()
+
+
+def test_on_a_phone_the_calls_and_their_boxes_fit_the_screen(page: Page, app_url: str, standin: StandIn) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_app(page, app_url, "Multi-turn")
+    open_panel(page, "Tools")
+    add_examples(page, "Document search")
+    standin.enqueue(Behaviour(tool_calls=(("search_documents", '{"query": "refund policy for annual plans"}'),)))
+    send(page, "What is our refund policy?")
+    standin.wait_for_chat(1)
+    box = page.locator("#chat-tool-result-1 textarea")
+    expect(box).to_be_visible()
+    box.fill("Annual plans: a full refund within 30 days.")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing makes the page scroll sideways
+    for selector in (CALL, "#chat-tool-results"):
+        right = page.locator(selector).first.evaluate("e => e.getBoundingClientRect().right")
+        assert right <= 390, selector
+    page.screenshot(path=str(SCREENSHOT_DIR / "tools-phone-390.png"), full_page=True)
