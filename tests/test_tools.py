@@ -195,3 +195,17 @@ def test_a_streamed_call_grows_update_by_update_as_its_fragments_arrive(standin:
     grown = list(dict.fromkeys(seen))  # each distinct state, in order
     assert len(grown) >= 3 and grown[-1] == '{"city": "Paris", "unit": "celsius"}'
     assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(grown))
+
+
+def test_arguments_that_are_not_json_are_shown_as_received_and_go_back_unchanged() -> None:
+    call = tool_turns.Call("call-1", "get_weather", "{'city': 'Paris'}")  # single quotes, as LCW reports it
+    message = tool_turns.call_message(call, state="done")
+    assert message["metadata"]["log"] == tool_turns.NOT_JSON
+    assert message["content"] == "```text\n{'city': 'Paris'}\n```"
+    history = [
+        {"role": "user", "content": "Weather?"},
+        message,
+        *tool_turns.answer([call], [{"tool_call_id": "call-1", "content": "18"}]),
+    ]
+    sent = conversation.history_to_messages(history, "")
+    assert sent[1]["tool_calls"][0]["function"]["arguments"] == "{'city': 'Paris'}"

@@ -37,7 +37,8 @@ def test_a_two_round_tool_conversation(page: Page, app_url: str, standin: StandI
     open_app(page, app_url, "Multi-turn")
     open_panel(page, "Tools")
     add_examples(page, "Weather lookup", "Calculator")
-    standin.enqueue(Behaviour(tool_calls=TWO_CALLS))
+    # Round 1: two calls at once. Round 2: the model asks for one more. Then it answers.
+    standin.enqueue(Behaviour(tool_calls=TWO_CALLS), Behaviour(tool_calls=(("get_weather", '{"city": "Lyon"}'),)))
     send(page, "Weather in Paris, and 5 + 7?")
     first = standin.wait_for_chat(1)[0].body
     assert [tool["function"]["name"] for tool in first["tools"]] == ["get_weather", "calculate"]
@@ -64,16 +65,14 @@ def test_a_two_round_tool_conversation(page: Page, app_url: str, standin: StandI
         ("tool", ids[0], '{"temp_c": 18, "sky": "clear"}'),
         ("tool", ids[1], "12"),
     ]
-    expect(page.locator(REPLY).last).to_contain_text("Echo: tool results: get_weather")
-    expect(panel).to_be_hidden()  # nothing pending any more
-    wait_idle(page)
-    for close in page.locator(".toast-close").all():  # the earlier warning, read: out of the picture
-        close.click()
-    page.screenshot(path=str(SCREENSHOT_DIR / "tools-two-rounds.png"), full_page=True)
-    page.locator("#chat-column").screenshot(path=str(SCREENSHOT_DIR / "tools-chat.png"))
-
-    # The conversation goes on: the next question carries the whole round, in order.
-    send(page, "And tomorrow?")
+    # Round 2: a new call, a new box, empty.
+    expect(page.locator(CALL)).to_have_count(3)
+    expect(page.locator("#chat-tool-result-1 textarea")).to_have_value("")
+    expect(page.locator("#chat-tool-result-2 textarea")).to_be_hidden()
+    expect(page.locator("#chat-tool-results")).to_contain_text("Lyon")
+    page.locator("#chat-tool-result-1 textarea").fill("15°C, rain")
+    page.locator("#chat-tool-result-1 textarea").press("Tab")
+    page.locator("#chat-send-results").click()
     third = standin.wait_for_chat(3)[2].body
     assert [m["role"] for m in third["messages"]] == [
         "system",
@@ -82,8 +81,22 @@ def test_a_two_round_tool_conversation(page: Page, app_url: str, standin: StandI
         "tool",
         "tool",
         "assistant",
-        "user",
+        "tool",
     ]
+    assert third["messages"][-1]["content"] == "15°C, rain"
+    expect(page.locator(REPLY).last).to_contain_text("Echo: tool results: get_weather = 15°C, rain")
+    expect(panel).to_be_hidden()  # nothing pending any more
+    wait_idle(page)
+    for close in page.locator(".toast-close").all():  # the earlier warning, read: out of the picture
+        close.click()
+    page.screenshot(path=str(SCREENSHOT_DIR / "tools-two-rounds.png"), full_page=True)
+    page.locator("#chat-column").screenshot(path=str(SCREENSHOT_DIR / "tools-chat.png"))
+
+    # The conversation goes on: the next question carries both rounds, in order.
+    send(page, "And tomorrow?")
+    fourth = standin.wait_for_chat(4)[3].body
+    roles = [m["role"] for m in fourth["messages"]]
+    assert roles == ["system", "user", "assistant", "tool", "tool", "assistant", "tool", "assistant", "user"]
     wait_idle(page)
 
 
@@ -176,3 +189,26 @@ def test_on_a_phone_the_calls_and_their_boxes_fit_the_screen(page: Page, app_url
         right = page.locator(selector).first.evaluate("e => e.getBoundingClientRect().right")
         assert right <= 390, selector
     page.screenshot(path=str(SCREENSHOT_DIR / "tools-phone-390.png"), full_page=True)
+
+
+def test_esc_stops_the_reply_to_results_and_the_chat_goes_on(page: Page, app_url: str, standin: StandIn) -> None:
+    open_app(page, app_url, "Multi-turn")
+    open_panel(page, "Tools")
+    add_examples(page, "Calculator")
+    standin.enqueue(Behaviour(tool_calls=(("calculate", '{"expression": "2 + 2"}'),)), Behaviour(chunk_delay=0.5))
+    send(page, "What is 2 + 2?")
+    standin.wait_for_chat(1)
+    page.locator("#chat-tool-result-1 textarea").fill("4")
+    page.locator("#chat-send-results").click()
+    record = standin.wait_for_chat(2)[1]
+    expect(page.locator(REPLY).last).to_contain_text("Echo: tool")
+    page.keyboard.press("Escape")
+    assert record.wait_done(timeout=5), "upstream still open 5 s after Esc"
+    assert record.disconnected
+    wait_idle(page)
+    expect(page.locator('[data-testid="bot"]:has(.thought-group)').last).to_contain_text("stopped by you")
+    shown = page.locator(REPLY).last.inner_text()
+    send(page, "thanks")
+    after = standin.wait_for_chat(3)[2].body
+    assert after["messages"][-2:] == [{"role": "assistant", "content": shown}, {"role": "user", "content": "thanks"}]
+    wait_idle(page)
