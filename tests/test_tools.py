@@ -18,15 +18,8 @@ from components.writer.records import ReplyUpdate
 from standin import Behaviour, StandIn
 from tests.conftest import EXTRA_MODEL, SYSTEM, run_async
 from tests.test_service import VISITOR, ask, last, service_for
+from tests.test_standin_tools import WEATHER
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 ADD = {"type": "function", "function": {"name": "add", "parameters": {"type": "object", "properties": {}}}}
 TWO_CALLS = (("get_weather", '{"city": "Paris"}'), ("add", '{"a": 5, "b": 7}'))
 

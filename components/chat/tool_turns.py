@@ -92,12 +92,6 @@ def read_result(message: Mapping[str, Any]) -> tuple[str, str, str] | None:
     )
 
 
-def is_tool_message(message: Mapping[str, Any]) -> bool:
-    """A call (whole or not) or a result: part of the conversation's tool traffic."""
-    title = str(_metadata(message).get("title") or "")
-    return title.startswith((TOOL_CALL, INCOMPLETE_CALL, TOOL_RESULT))
-
-
 def settled(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The chat after a reply was stopped: calls still arriving become incomplete ones, never sent back."""
     out = []
@@ -198,7 +192,8 @@ def _metadata(message: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _text(content: Any) -> str:
-    """String content, or the text parts of Gradio's list form."""
+    """String content, or the text parts of Gradio's list form (conversation.content_text, which imports this
+    module, reads them the same way)."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
