@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from components.chat.conversation import build_messages, content_text, history_to_messages
+from components.chat.conversation import build_messages, history_to_messages
+from components.chat.messages import content_text
 
 
 def parts(text: str) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from components.chat import tool_turns
 from components.chat.kinds import InvalidRequestError, is_number
+from components.chat.messages import content_text, metadata_of
 
 # The cookbook's system message, verbatim.
 SYSTEM_MESSAGE = (
@@ -41,24 +42,13 @@ def card_message(details: str, summary: str) -> dict[str, Any]:
 
 def notice_title(message: Mapping[str, Any]) -> str | None:
     """A notice's title (``RUN_CARD`` for a run card); None for a turn of the conversation."""
-    metadata = message.get("metadata")
-    title = metadata.get("title") if isinstance(metadata, Mapping) else None
+    title = metadata_of(message).get("title")
     return str(title) if title else None
 
 
 def card_summary(message: Mapping[str, Any]) -> str:
     """A run card message's one line."""
-    metadata = message.get("metadata")
-    return str(metadata.get("log") or "") if isinstance(metadata, Mapping) else ""
-
-
-def content_text(content: Any) -> str:
-    """The text of a message's content: a string, or Gradio's list of parts (``[{"type": "text", "text"}]``)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, Iterable) and not isinstance(content, Mapping):
-        return "".join(p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text")
-    return ""  # files and components have no text to send
+    return str(metadata_of(message).get("log") or "")
 
 
 def is_notice(message: Mapping[str, Any]) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.chat.kinds import InvalidRequestError
+from components.chat.messages import content_text, metadata_of
 
 TOOL_CALL = "⚙ Tool call"
 INCOMPLETE_CALL = "⚠ Incomplete tool call"
@@ -62,7 +63,7 @@ def result_message(call: Call, content: str) -> dict[str, Any]:
 
 def read_call(message: Mapping[str, Any]) -> Call | None:
     """The call a chat message holds, when it is a whole one (sendable); else None."""
-    metadata = _metadata(message)
+    metadata = metadata_of(message)
     title = str(metadata.get("title") or "")
     if (
         message.get("role") != "assistant"
@@ -70,7 +71,7 @@ def read_call(message: Mapping[str, Any]) -> Call | None:
         or metadata.get("status") == "pending"
     ):
         return None
-    body = unfenced(_text(message.get("content")))
+    body = unfenced(content_text(message.get("content")))
     if metadata.get("log") != NOT_JSON:
         try:
             body = json.dumps(json.loads(body), ensure_ascii=False)  # compact again, as the model wrote it
@@ -81,14 +82,14 @@ def read_call(message: Mapping[str, Any]) -> Call | None:
 
 def read_result(message: Mapping[str, Any]) -> tuple[str, str, str] | None:
     """(call id, function name, content) of a result message; else None."""
-    metadata = _metadata(message)
+    metadata = metadata_of(message)
     title, result_id = str(metadata.get("title") or ""), str(metadata.get("id") or "")
     if not title.startswith(TOOL_RESULT + ": ") or not result_id.endswith(RESULT_SUFFIX):
         return None
     return (
         result_id.removesuffix(RESULT_SUFFIX),
         title.removeprefix(TOOL_RESULT + ": "),
-        unfenced(_text(message.get("content"))),
+        unfenced(content_text(message.get("content"))),
     )
 
 
@@ -96,10 +97,10 @@ def settled(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The chat after a reply was stopped: calls still arriving become incomplete ones, never sent back."""
     out = []
     for message in messages:
-        metadata = _metadata(message)
+        metadata = metadata_of(message)
         if str(metadata.get("title") or "").startswith(TOOL_CALL) and metadata.get("status") == "pending":
             name = str(metadata["title"]).removeprefix(TOOL_CALL + ": ")
-            call = Call(str(metadata.get("id") or ""), name, unfenced(_text(message.get("content"))))
+            call = Call(str(metadata.get("id") or ""), name, unfenced(content_text(message.get("content"))))
             out.append(call_message(call, state="incomplete"))
         else:
             out.append(dict(message))
@@ -116,7 +117,7 @@ def pending_calls(history: Sequence[Mapping[str, Any]]) -> list[Call]:
             calls.append(call)
         elif result is not None:
             answered.add(result[0])
-        elif message.get("role") in ("user", "assistant") and not _metadata(message).get("title"):
+        elif message.get("role") in ("user", "assistant") and not metadata_of(message).get("title"):
             calls, answered = [], set()  # a turn of conversation: earlier calls are behind it
     return [call for call in calls if call.id not in answered]
 
@@ -126,10 +127,10 @@ def calls_with_ids(history: Sequence[Mapping[str, Any]], ids: Sequence[str]) -> 
     with: a page's copy of the chat can be one update behind the reply that made them."""
     found: dict[str, Call] = {}
     for message in history:
-        metadata = _metadata(message)
+        metadata = metadata_of(message)
         title = str(metadata.get("title") or "")
         if message.get("role") == "assistant" and title.startswith(TOOL_CALL + ": ") and metadata.get("id") in ids:
-            arguments = unfenced(_text(message.get("content")))
+            arguments = unfenced(content_text(message.get("content")))
             found[str(metadata["id"])] = Call(str(metadata["id"]), title.removeprefix(TOOL_CALL + ": "), arguments)
     return [found[call_id] for call_id in ids if call_id in found]
 
@@ -184,18 +185,3 @@ def _is_json(text: str) -> bool:
     except json.JSONDecodeError:
         return False
     return True
-
-
-def _metadata(message: Mapping[str, Any]) -> Mapping[str, Any]:
-    metadata = message.get("metadata")
-    return metadata if isinstance(metadata, Mapping) else {}
-
-
-def _text(content: Any) -> str:
-    """String content, or the text parts of Gradio's list form (conversation.content_text, which imports this
-    module, reads them the same way)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text")
-    return ""

@@ -21,6 +21,7 @@ from typing import Any
 from components import __version__
 from components.chat import conversation, kinds, params, tool_turns
 from components.chat.conversation import RUN_CARD
+from components.chat.messages import content_text
 from components.chat.params import InvalidRequestError, Sampling
 
 FORMAT = "palmyra-chat/2"
@@ -107,7 +108,7 @@ def _to_records(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Chat messages as export records: a run card joins its reply; other notices stay notices."""
     records: list[dict[str, Any]] = []
     for message in messages:
-        role, text = message.get("role"), conversation.content_text(message.get("content"))
+        role, text = message.get("role"), content_text(message.get("content"))
         title = conversation.notice_title(message)
         if role not in _ROLES:
             continue

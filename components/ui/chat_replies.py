@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.chat import conversation, structured, token_view, tool_params, tool_turns
+from components.chat import conversation, messages, structured, token_view, tool_params, tool_turns
 from components.chat.cards import card_message
 from components.writer.records import ReplyUpdate
 
@@ -77,13 +77,13 @@ def with_reply(shown: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     return [*shown, {"role": "assistant", "content": text}] if text else shown
 
 
-def as_markdown(messages: list[dict[str, Any]]) -> str:
+def as_markdown(shown: list[dict[str, Any]]) -> str:
     """A reply's messages (and a tool round's) as one Markdown block, for a tab without a chat: each notice,
     call and result under its title, the text as it came; run cards left out (the tab shows its own)."""
     blocks = []
-    for message in messages:
+    for message in shown:
         title = conversation.notice_title(message)
-        content = conversation.content_text(message.get("content"))
+        content = messages.content_text(message.get("content"))
         if title == conversation.RUN_CARD:
             continue
         if title is None:

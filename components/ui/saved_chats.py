@@ -15,7 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.chat.conversation import content_text
+from components.chat.messages import content_text
 from components.chat.transcript import count_turns
 
 STAMP = "palmyra_saved"
