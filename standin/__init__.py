@@ -16,20 +16,28 @@ chunks: that is how the tests prove that Stop closes the upstream request.
 
 It knows nothing of the app (it imports nothing from ``components``). The modules, by job:
 ``wire`` (Writer's error bodies, request validation, JSON and SSE frames), ``reply`` (the echo
-and its tokens), ``behaviour`` (:class:`Behaviour`, :class:`RecordedRequest`), ``server``
-(:class:`StandIn` and its thread) and ``__main__`` (``python -m standin``).
+and its tokens), ``tools`` (function tools, structured output, logprobs), ``builtin`` (the
+built-in tools: web search, Knowledge Graph, LLM, translation), ``graphs`` (the Knowledge Graphs
+and GET /v1/graphs), ``images`` (image fragments in messages), ``behaviour`` (:class:`Behaviour`,
+:class:`RecordedRequest`), ``server`` (:class:`StandIn` and its thread) and ``__main__``
+(``python -m standin``).
 """
 
 from __future__ import annotations
 
 from standin.behaviour import Behaviour, RecordedRequest
+from standin.builtin import BuiltInAnswer
+from standin.graphs import DEFAULT_GRAPHS, KnowledgeGraph
 from standin.reply import reply_text
 from standin.server import StandIn, read_body, serve_in_thread
 from standin.wire import MODELS, error_body
 
 __all__ = [
+    "DEFAULT_GRAPHS",
     "MODELS",
     "Behaviour",
+    "BuiltInAnswer",
+    "KnowledgeGraph",
     "RecordedRequest",
     "StandIn",
     "error_body",

@@ -33,6 +33,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: Any
     received_at: float
+    query: str = ""  # the URL's query string, e.g. "limit=1&after=..." of GET /v1/graphs
     status: int | None = None
     chunks_sent: int = 0
     # What the reply carried, to compare with what a client shows: the (first) response id,

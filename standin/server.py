@@ -20,8 +20,10 @@ from typing import Any
 
 import uvicorn
 
-from standin import tools
+from standin import builtin, tools
 from standin.behaviour import Behaviour, RecordedRequest
+from standin.builtin import BuiltInAnswer
+from standin.graphs import DEFAULT_GRAPHS, KnowledgeGraph, graphs_page
 from standin.reply import generation_delays, last_prompt
 from standin.wire import (
     MODELS,
@@ -75,12 +77,15 @@ class StandIn:
         *,
         api_key: str | None = None,
         models: tuple[tuple[str, str], ...] = MODELS,
+        graphs: tuple[KnowledgeGraph, ...] = DEFAULT_GRAPHS,
         host: str = "127.0.0.1",
         port: int = 0,
         keep_records: int | None = None,  # None: every request (the tests read them); offline mode keeps none
     ) -> None:
         self.api_key = self._initial_api_key = api_key  # None accepts any non-empty bearer token
         self.models = models  # (id, name) pairs: what GET /v1/models lists and POST /v1/chat accepts
+        # What GET /v1/graphs lists and a ``graph`` tool may name; ``()`` is an account without any.
+        self.graphs = self._initial_graphs = graphs
         self.default = Behaviour()
         self.requests: list[RecordedRequest] = []
         self._queue: list[Behaviour] = []
@@ -113,13 +118,14 @@ class StandIn:
             self._rules.append((matches, behaviour))
 
     def reset(self) -> None:
-        """Forget recorded requests, rules and queued behaviours; restore the default behaviour and key."""
+        """Forget recorded requests, rules and queued behaviours; restore the default behaviour, key and graphs."""
         with self._lock:
             self._rules.clear()
             self._queue.clear()
             self.requests.clear()
             self.default = Behaviour()
             self.api_key = self._initial_api_key
+            self.graphs = self._initial_graphs
 
     def chat_requests(self) -> list[RecordedRequest]:
         """The POST /v1/chat requests received so far, oldest first."""
@@ -173,7 +179,8 @@ class StandIn:
 
     def _record(self, scope: dict[str, Any], body: Any) -> RecordedRequest:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        record = RecordedRequest(scope["method"], scope["path"], headers, body, time.monotonic())
+        query = scope.get("query_string", b"").decode("latin-1")
+        record = RecordedRequest(scope["method"], scope["path"], headers, body, time.monotonic(), query)
         with self._recorded:
             self.requests.append(record)
             if self._keep_records is not None and len(self.requests) > self._keep_records:
@@ -203,6 +210,9 @@ class StandIn:
         elif (record.method, record.path) == ("GET", "/v1/models"):
             models = [{"id": model_id, "name": name} for model_id, name in self.models]
             await send_json(send, record, 200, {"models": models})
+        elif (record.method, record.path) == ("GET", "/v1/graphs"):
+            status, payload = graphs_page(self.graphs, record.query)
+            await send_json(send, record, status, payload if status == 200 else error_body(status, str(payload)))
         elif (record.method, record.path) == ("POST", "/v1/chat"):
             await self._chat(record, receive, send)
         else:
@@ -214,16 +224,17 @@ class StandIn:
         if behaviour.status != 200:
             await send_json(send, record, behaviour.status, error_body(behaviour.status), extra_headers)
             return
-        problem = validate(record.body, self.models)
+        problem = validate(record.body, self.models, self.graphs)
         if problem:
             await send_json(send, record, 400, error_body(400, problem))
             return
+        answer = builtin.answer(record.body, self.graphs)
         disconnect = _DisconnectWatch(receive)
         try:
             if record.body.get("stream"):
-                await self._stream(record, behaviour, send, disconnect, extra_headers)
+                await self._stream(record, behaviour, answer, send, disconnect, extra_headers)
             else:
-                completion = completion_body(record, behaviour)
+                completion = completion_body(record, behaviour, answer)
                 # A whole reply takes as long to generate as its stream would, pause for pause (so that
                 # the timer's slack adds up alike): the offline Compare chart shows the same total for both.
                 for delay in generation_delays(behaviour, completion["usage"]["completion_tokens"]):
@@ -240,6 +251,7 @@ class StandIn:
         self,
         record: RecordedRequest,
         behaviour: Behaviour,
+        answer: BuiltInAnswer | None,
         send: Callable,
         disconnect: _DisconnectWatch,
         extra_headers: list[tuple[bytes, bytes]],
@@ -247,10 +259,13 @@ class StandIn:
         record.status = 200
         headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"), *extra_headers]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        frames = sse_frames(record, behaviour)
+        frames = sse_frames(record, behaviour, answer)
         # Each chunk after the first (empty) one is generated: a token, or a fragment of a tool call.
         generated = sum(1 for frame in frames if b'"choices":[{' in frame) - 1
         delays = generation_delays(behaviour, generated)
+        if answer is not None and not answer.streams and len(delays) > 1:
+            # A tool that does not stream sends its text once it is all generated: as long as a whole reply.
+            delays[1] = behaviour.chunk_delay * record.sent["usage"]["completion_tokens"]
         for index, frame in enumerate(frames):
             # The usage chunk and [DONE] follow the last token at once: nothing is generated for them.
             if await disconnect.sleep(delays[index] if index < len(delays) else 0.0):

@@ -12,8 +12,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from standin import tools
+from standin import builtin, images, tools
 from standin.behaviour import Behaviour, RecordedRequest
+from standin.builtin import BuiltInAnswer
+from standin.graphs import KnowledgeGraph
 from standin.reply import content_text, count_tokens, reply_tokens
 
 # Writer's chat models, as GET /v1/models lists them. palmyra-fin, -med, -creative, -x-003-instruct
@@ -37,6 +39,7 @@ _ERRORS: dict[int, tuple[str, str, str]] = {
 }
 _MAX_TOKENS = 8192  # Palmyra X5's published limits (shared/writer-api.md: BEDROCK)
 _MAX_STOP = 4
+_NO_GRAPH_DATA = {"sources": None, "status": None, "subqueries": None}  # without the graph tool (§2.2)
 
 
 def error_body(status: int, description: str | None = None) -> dict[str, Any]:
@@ -49,8 +52,9 @@ def error_body(status: int, description: str | None = None) -> dict[str, Any]:
     }
 
 
-def validate(body: Any, models: tuple[tuple[str, str], ...]) -> str | None:
-    """What Writer would reject with a 400, or None. Mirrors the spec's required fields."""
+def validate(body: Any, models: tuple[tuple[str, str], ...], graphs: tuple[KnowledgeGraph, ...] = ()) -> str | None:
+    """What Writer would reject with a 400, or None. Mirrors the spec's required fields; ``graphs`` are the
+    Knowledge Graphs a ``graph`` tool may name."""
     if not isinstance(body, dict):
         return "Request body must be a JSON object"
     if body.get("model") not in {model_id for model_id, _ in models}:
@@ -74,7 +78,7 @@ def validate(body: Any, models: tuple[tuple[str, str], ...]) -> str | None:
     stop = [stop] if isinstance(stop, str) else stop
     if not isinstance(stop, list) or len(stop) > _MAX_STOP or not all(isinstance(x, str) and x for x in stop):
         return f"stop must be a string or a list of at most {_MAX_STOP} non-empty strings"
-    return tools.validate(body)
+    return tools.validate(body) or builtin.validate(body, models, graphs) or images.validate(body)
 
 
 class DropConnectionError(Exception):
@@ -113,6 +117,7 @@ def error_event() -> bytes:
 
 def _usage(body: dict[str, Any], completion_tokens: int) -> dict[str, Any]:
     prompt_tokens = sum(count_tokens(content_text(m.get("content"))) for m in body["messages"])
+    prompt_tokens += images.IMAGE_TOKENS * len(images.image_urls(body))
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
@@ -127,17 +132,22 @@ def _call_tokens(behaviour: Behaviour) -> int:
     return sum(count_tokens(f"{name} {arguments}") for name, arguments in behaviour.tool_calls)
 
 
-def completion_body(record: RecordedRequest, behaviour: Behaviour) -> dict[str, Any]:
-    """A non-streaming ``chat.completion`` body, shaped like shared/writer-api.md section 2."""
+def completion_body(
+    record: RecordedRequest, behaviour: Behaviour, answer: BuiltInAnswer | None = None
+) -> dict[str, Any]:
+    """A non-streaming ``chat.completion`` body, shaped like shared/writer-api.md section 2; a built-in tool's
+    ``answer`` leads the text, and its data object takes the place of its null (writer-tools.md §2.2)."""
     body = record.body
-    tokens, finish_reason = reply_tokens(body, behaviour)
+    tokens, finish_reason = reply_tokens(body, behaviour, answer.lead if answer else None)
     response_id, usage = str(uuid.uuid4()), _usage(body, len(tokens) + _call_tokens(behaviour))
     record.sent = {"id": response_id, "finish_reason": finish_reason, "usage": usage}
     calls = tools.tool_calls_message(behaviour.tool_calls) if behaviour.tool_calls else None
     logprobs = tools.logprobs_of(tokens) if body.get("logprobs") and tokens else None
     message = {"content": "".join(tokens), "role": "assistant", "refusal": None, "tool_calls": calls,
-               "graph_data": {"sources": None, "status": None, "subqueries": None},
-               "llm_data": None, "translation_data": None, "web_search_data": None}  # fmt: skip
+               "graph_data": _NO_GRAPH_DATA, "llm_data": None, "translation_data": None,
+               "web_search_data": None}  # fmt: skip
+    if answer is not None:
+        message[answer.field] = answer.data
     return {
         "id": response_id,
         "object": "chat.completion",
@@ -150,17 +160,26 @@ def completion_body(record: RecordedRequest, behaviour: Behaviour) -> dict[str, 
     }
 
 
-def sse_frames(record: RecordedRequest, behaviour: Behaviour) -> list[bytes]:
+def sse_frames(record: RecordedRequest, behaviour: Behaviour, answer: BuiltInAnswer | None = None) -> list[bytes]:
     """The SSE frames of a streamed reply, as in Writer's captured stream (shared/writer-api.md section 3).
 
     The first chunk has empty content, every chunk a new id and ``role: assistant``, the
     finish_reason rides on the last content chunk, a usage-only chunk (``choices: []``)
     follows when ``stream_options.include_usage`` is set, then ``data: [DONE]``.
+
+    A built-in tool's data object rides on the first chunk only: which chunk carries it live is unconfirmed,
+    and the SDK's ``chat.stream()`` concatenates one sent twice (writer-tools.md §0 item 3, §3.3). (Its merge
+    then loses ``graph_data.references.files[].fileId``, the one aliased key: it re-dumps its snapshot by field
+    name on each later chunk. Raw chunks and whole replies keep it.) A tool that does not stream (translation)
+    sends its whole text in one chunk after the first.
     """
     body = record.body
-    tokens, finish_reason = reply_tokens(body, behaviour)
+    tokens, finish_reason = reply_tokens(body, behaviour, answer.lead if answer else None)
     created = int(time.time())
-    contents = ["", *tokens]
+    # The tokens of each chunk: one a chunk, or all in one for a tool that does not stream (SPEC 4323).
+    token_pieces = [[token] for token in tokens]
+    if answer is not None and not answer.streams:
+        token_pieces = [tokens] if tokens else []
     ids = [str(uuid.uuid4())]  # Writer gives every chunk a new id; the first is the reply's
     usage = _usage(body, len(tokens) + _call_tokens(behaviour))
     record.sent = {"id": ids[0], "finish_reason": finish_reason, "usage": usage}
@@ -172,16 +191,20 @@ def sse_frames(record: RecordedRequest, behaviour: Behaviour) -> list[bytes]:
                    "system_fingerprint": "v1", "service_tier": None}  # fmt: skip
         return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
 
-    # A chunk a token, or (a function call) a chunk a fragment of the calls, in the live form (writer-tools.md §3.5).
-    pieces: list[tuple[str | None, Any]] = [(content, None) for content in contents]
+    # A chunk a piece of text, or (a function call) a chunk a fragment of the calls, in the live form (§3.5).
+    pieces: list[tuple[list[str] | None, Any]] = [([], None), *((piece, None) for piece in token_pieces)]
     if behaviour.tool_calls:
-        pieces = [("", None), *((None, delta) for delta in tools.tool_call_deltas(behaviour.tool_calls))]
-    frames = []
-    for index, (content, calls) in enumerate(pieces):
+        pieces = [([], None), *((None, delta) for delta in tools.tool_call_deltas(behaviour.tool_calls))]
+    frames, position = [], 0  # position: the reply's first token in this chunk, for its logprobs
+    for index, (piece, calls) in enumerate(pieces):
+        content = None if piece is None else "".join(piece)
         delta = {"content": content, "role": "assistant", "tool_calls": calls,
-                 "graph_data": {"sources": None, "status": None, "subqueries": None}, "refusal": None}  # fmt: skip
+                 "graph_data": _NO_GRAPH_DATA, "refusal": None}  # fmt: skip
+        if index == 0 and answer is not None:
+            delta[answer.field] = answer.data
         last = index == len(pieces) - 1
-        logprobs = tools.logprobs_of([content], start=index - 1) if body.get("logprobs") and content else None
+        logprobs = tools.logprobs_of(piece, start=position) if body.get("logprobs") and content else None
+        position += len(piece or [])
         choice = {"index": 0, "finish_reason": finish_reason if last else None, "delta": delta, "logprobs": logprobs}
         frames.append(chunk([choice], None))
     if (body.get("stream_options") or {}).get("include_usage"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from components.chat import conversation, params
+from components.chat import conversation, params, tool_data
 from components.writer.records import RunCard
 
 STOPPED = "stopped by you"
@@ -51,7 +51,10 @@ def format_card(card: RunCard, *, interrupted: bool = False, status: str | None 
         facts.append(f"id `{card.response_id}`")
     if card.created:
         facts.append(f"created {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(card.created))}")
-    return "\n\n".join([" · ".join(facts), *_calls(card), *_notices(card, interrupted=interrupted, status=status)])
+    reports = [f"{report.title}: {report.summary}" for report in tool_data.reports(card.tool_data)]
+    return "\n\n".join(
+        [" · ".join(facts), *_calls(card), *reports, *_notices(card, interrupted=interrupted, status=status)]
+    )
 
 
 def _calls(card: RunCard) -> list[str]:

@@ -15,6 +15,8 @@ from contextlib import AbstractAsyncContextManager, aclosing, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+import writerai
 from writerai import AsyncWriter
 
 from components.chat import conversation
@@ -24,6 +26,7 @@ from components.chat.params import InvalidRequestError, Sampling
 from components.chat.runs import InFlight
 from components.settings import FALLBACK_MODELS, Settings
 from components.writer import clients
+from components.writer.errors import describe_error
 from components.writer.records import ReplyUpdate
 from components.writer.reply import generate_reply
 
@@ -106,6 +109,19 @@ class ChatService:
         if not self._listed and not self.settings.visitor_key_required:
             self._listed = await clients.list_models(self._server_client(), FALLBACK_MODELS)
         return self.models
+
+    async def list_graphs(self, own_key: object, visitor: str) -> list[tuple[str, str]]:
+        """The Knowledge Graphs the key in use can search, as (name, id) pairs; counted by the rate limit like a
+        request. Raises InvalidRequestError (the key policy, the limit) or a message for Writer's failure."""
+        self._charge(visitor, 1)
+        visitor_key = self._visitor_key(own_key)
+        try:
+            async with self._client(visitor_key) as writer:
+                return await clients.list_graphs(writer)
+        except (writerai.APIError, httpx.HTTPError) as exc:
+            secrets = (visitor_key, self.settings.api_key)
+            reason = describe_error(exc, timeout=self.settings.timeout, secrets=[s for s in secrets if s])
+            raise InvalidRequestError(f"Could not list the Knowledge Graphs: {reason}") from None
 
     def plan(self, ask: Ask, visitor: str, *, extra_models: Sequence[object] = (), count: int = 1) -> Plan:
         """Check everything before anything is sent; raises InvalidRequestError with a message for the user.

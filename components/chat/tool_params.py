@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import jsonschema
 
+from components.chat import builtin_tools
 from components.chat.kinds import InvalidRequestError, Json, Param, as_typed
 
 BUILT_IN_TOOLS = ("web_search", "graph", "llm", "translation", "vision")  # Writer's own tools (writer-tools.md §1.1)
@@ -29,20 +30,22 @@ class Tools(Json):
             value = [value]  # one tool, not yet in a list
         if not isinstance(value, list) or not all(isinstance(tool, dict) for tool in value):
             raise InvalidRequestError('tools must be a list of {"type": "function", "function": {...}} objects.')
+        built_in = sorted({tool.get("type") for tool in value} & set(BUILT_IN_TOOLS))
+        if len(built_in) > 1:
+            msg = f"Writer takes one built-in tool type per request, not {' and '.join(built_in)}: remove one."
+            raise InvalidRequestError(msg)
         names: list[str] = []
         for number, tool in enumerate(value, 1):
             names.extend(_checked_tool(tool, number))
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise InvalidRequestError(f"Two tools are named {repeated[0]!r}: each function needs a name of its own.")
-        built_in = sorted({tool["type"] for tool in value} & set(BUILT_IN_TOOLS))
-        if len(built_in) > 1:
-            msg = f"Writer takes one built-in tool type per request, not {' and '.join(built_in)}: remove one."
-            raise InvalidRequestError(msg)
         return value or None
 
     def shown(self, value: Any) -> str:
-        return json.dumps(function_names(value) or [tool["type"] for tool in value], ensure_ascii=False)
+        """The functions by name and a built-in tool by its type: ["get_weather", "web_search"]."""
+        return json.dumps([tool["function"].get("name", tool["type"]) if tool["type"] == "function" else tool["type"]
+                           for tool in value], ensure_ascii=False)  # fmt: skip
 
 
 def _checked_tool(tool: dict[str, Any], number: int) -> list[str]:
@@ -55,6 +58,7 @@ def _checked_tool(tool: dict[str, Any], number: int) -> list[str]:
     if not isinstance(function, dict):
         raise InvalidRequestError(f'{where} needs a "function" object.')
     if kind != "function":
+        builtin_tools.check_entry(kind, function)
         return []
     name = function.get("name")
     if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name):

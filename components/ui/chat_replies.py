@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.chat import conversation, messages, structured, token_view, tool_params, tool_turns
+from components.chat import conversation, messages, structured, token_view, tool_data, tool_params, tool_turns
 from components.chat.cards import card_message
 from components.writer.records import ReplyUpdate
 
@@ -23,6 +23,7 @@ def chat_message(update: ReplyUpdate, trimmed: int, context_tokens: int) -> str 
     if update.text:
         shown.append({"role": "assistant", "content": update.text})
     shown.extend(_calls(update))
+    shown.extend(_tool_reports(update))
     verdict = schema_verdict(update)
     if verdict is not None:
         body = tool_turns.fenced(verdict.pretty, "json") if verdict.pretty else "The reply is shown above, as it came."
@@ -48,6 +49,14 @@ def _calls(update: ReplyUpdate) -> list[dict[str, Any]]:
     return [
         tool_turns.call_message(tool_turns.Call(call.id, call.name, call.arguments), state=state)
         for call in update.info.tool_calls
+    ]
+
+
+def _tool_reports(update: ReplyUpdate) -> list[dict[str, Any]]:
+    """What a built-in tool brought back (sources, the model delegated to), collapsed to its summary line."""
+    return [
+        conversation.notice(report.title, report.body, log=report.summary, status="done")
+        for report in tool_data.reports(update.info.tool_data)
     ]
 
 
@@ -102,4 +111,4 @@ def reply_markdown(update: ReplyUpdate) -> str:
         body = tool_turns.fenced(verdict.pretty, "json") if verdict.pretty else update.text
         return f"**{verdict.line}**\n\n{body}"
     text = [{"role": "assistant", "content": update.text}] if update.text else []
-    return as_markdown([*text, *_calls(update)])
+    return as_markdown([*text, *_calls(update), *_tool_reports(update)])

@@ -11,7 +11,7 @@ import gradio as gr
 
 from components.chat import conversation, kinds, params
 from components.chat.tool_params import ToolChoice
-from components.ui import tools_panel
+from components.ui import builtin_panel, tools_panel
 from components.ui.bounds import BoundedTextbox
 
 
@@ -134,7 +134,7 @@ def render_system(system: gr.Textbox) -> None:
         reset.click(lambda: conversation.SYSTEM_MESSAGE, outputs=system, queue=False, api_visibility="private")
 
 
-def render_parameters(tab: str, boxes: list[gr.Component]) -> None:
+def render_parameters(tab: str, boxes: list[gr.Component], account: builtin_panel.Account) -> None:
     """The optional parameters, each in its collapsed panel: most people never need them."""
     by_name = {param.name: box for param, box in zip(params.SAMPLING, boxes, strict=True)}
     with gr.Accordion("Parameters", open=False, elem_id=f"{tab}-parameters"):
@@ -143,6 +143,7 @@ def render_parameters(tab: str, boxes: list[gr.Component]) -> None:
                 box.render()
     with gr.Accordion(params.TOOLS_PANEL, open=False, elem_id=f"{tab}-tools-panel"):
         tools_panel.render_tools(tab, by_name["tools"], by_name["tool_choice"])
+        builtin_panel.render(tab, by_name["tools"], account)
     with gr.Accordion(params.FORMAT_PANEL, open=False, elem_id=f"{tab}-format-panel"):
         tools_panel.render_response_format(tab, by_name["response_format"])
 

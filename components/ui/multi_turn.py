@@ -13,8 +13,8 @@ from components.chat import conversation, params, token_view
 from components.chat.cards import card_message, format_card
 from components.chat.params import InvalidRequestError
 from components.chat.service import Ask, ChatService
+from components.ui import builtin_panel, saving, tool_rounds
 from components.ui import controls as widgets
-from components.ui import saving, tool_rounds
 from components.ui.bounds import BoundedChatbot, BoundedTextbox
 from components.ui.chat_replies import chat_message, tokens_of, with_reply
 from components.ui.endpoints import endpoint
@@ -52,7 +52,7 @@ def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) ->
         # on the left on a wide screen, on top on a phone, where the settings go below it.
         with gr.Column(scale=1, min_width=260, elem_id="chat-settings"):
             controls = widgets.render_controls(widgets.make_controls("multi", service.models, service.settings.model))
-            widgets.render_parameters("multi", controls.sampling)
+            widgets.render_parameters("multi", controls.sampling, builtin_panel.Account(service, own_key))
         # Kept as the /chat endpoint's second output for API callers; the page shows each card in the chat.
         info = gr.Markdown(elem_classes="reply-info", elem_id="chat-info", visible=False, render=False)
         sent = gr.Code(language="json", show_label=False, elem_id="chat-sent", render=False)

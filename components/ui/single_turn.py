@@ -13,8 +13,8 @@ from components.chat import conversation, params, token_view
 from components.chat.cards import format_card
 from components.chat.params import InvalidRequestError
 from components.chat.service import Ask, ChatService
+from components.ui import builtin_panel, tool_rounds
 from components.ui import controls as widgets
-from components.ui import tool_rounds
 from components.ui.bounds import BoundedTextbox
 from components.ui.chat_replies import as_markdown, as_messages, chat_message, reply_markdown, tokens_of
 from components.ui.endpoints import endpoint
@@ -47,12 +47,12 @@ class SingleTurnTab:
 
 def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) -> SingleTurnTab:
     """Lay out the tab and wire its events."""
-    tab = _layout(service)
+    tab = _layout(service, own_key)
     _wire(tab, service, own_key, concurrency_limit)
     return tab
 
 
-def _layout(service: ChatService) -> SingleTurnTab:
+def _layout(service: ChatService, own_key: gr.Textbox) -> SingleTurnTab:
     with gr.Row():
         with gr.Column(scale=3):
             prompt = BoundedTextbox(
@@ -75,7 +75,7 @@ def _layout(service: ChatService) -> SingleTurnTab:
                 tokens = gr.HTML(token_view.EMPTY, elem_id="single-tokens")
         with gr.Column(scale=2):
             controls = widgets.render_controls(widgets.make_controls(TAB, service.models, service.settings.model))
-            widgets.render_parameters(TAB, controls.sampling)
+            widgets.render_parameters(TAB, controls.sampling, builtin_panel.Account(service, own_key))
     with gr.Accordion("Messages sent", open=False):
         sent = gr.Code(language="json", show_label=False, elem_id="single-sent")
     code = widgets.render_code_panel(widgets.make_code_boxes(TAB))

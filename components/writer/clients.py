@@ -73,3 +73,11 @@ async def list_models(client: AsyncWriter, fallback: Sequence[str]) -> list[str]
         logger.warning("Could not list models (%s); using the built-in list", type(exc).__name__)
         return list(fallback)
     return [model.id for model in response.models] or list(fallback)
+
+
+async def list_graphs(client: AsyncWriter) -> list[tuple[str, str]]:
+    """The account's Knowledge Graphs from ``GET /v1/graphs``, as (name, id) pairs, every page read.
+
+    Raises the SDK's errors: unlike the models, there is no list to fall back on.
+    """
+    return [(graph.name or graph.id, graph.id) async for graph in client.graphs.list()]

@@ -51,6 +51,8 @@ class RunCard:
     total_s: float | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)  # the functions the model called, in order
     logprobs: list[TokenChance] = field(default_factory=list)  # per token, when the request asked for them
+    # A built-in tool's data, by Writer's name (e.g. "web_search_data"), as plain JSON objects.
+    tool_data: dict[str, Any] = field(default_factory=dict)
     error: str | None = None  # a message for the user, when the request failed
     stopped: bool = False  # the visitor pressed Stop (or left): no finish_reason came from the API
     started: float = field(default_factory=time.monotonic, repr=False, compare=False)  # monotonic clock
@@ -117,6 +119,25 @@ def take_tool_calls(info: RunCard, calls: Any) -> bool:
             known.name = known.name or (function.name or "")
             known.arguments += function.arguments or ""
     return bool(calls)
+
+
+# The data objects a built-in tool adds to a message or a delta (shared/writer-tools.md §2.2, §3.3).
+TOOL_DATA_KEYS = ("web_search_data", "graph_data", "llm_data", "translation_data")
+
+
+def take_tool_data(info: RunCard, message: Any) -> None:
+    """Keep the built-in tools' data of a response's message or a chunk's delta.
+
+    ``web_search_data`` is not in the SDK's delta type: it arrives as an extra attribute. Writer sends
+    ``graph_data`` with every value null when no graph was searched: that is no data. An object that
+    arrives again (it should come once) replaces the earlier one, whole.
+    """
+    for key in TOOL_DATA_KEYS:
+        value = getattr(message, key, None)
+        if hasattr(value, "model_dump"):
+            value = value.model_dump(mode="json", by_alias=True, exclude_none=False)
+        if isinstance(value, dict) and any(item is not None for item in value.values()):
+            info.tool_data[key] = value
 
 
 def take_logprobs(info: RunCard, logprobs: Any) -> None:

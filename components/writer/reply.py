@@ -23,7 +23,14 @@ from writerai import AsyncWriter
 from writerai.types import ChatCompletion
 
 from components.writer.errors import describe_error, read_timeout, retry_after
-from components.writer.records import ReplyUpdate, RunCard, take_logprobs, take_metadata, take_tool_calls
+from components.writer.records import (
+    ReplyUpdate,
+    RunCard,
+    take_logprobs,
+    take_metadata,
+    take_tool_calls,
+    take_tool_data,
+)
 from components.writer.retry import DEFAULT_LIMITS, DEFAULT_RETRY, ReplyLimits, RetryPolicy
 from components.writer.streaming import coalesce
 
@@ -156,6 +163,7 @@ def _take_response(info: RunCard, response: object, parts: list[str]) -> None:
         choice = response.choices[0]
         info.finish_reason = choice.finish_reason
         take_tool_calls(info, choice.message.tool_calls)
+        take_tool_data(info, choice.message)
         take_logprobs(info, choice.logprobs)
         parts.append(choice.message.content or "")
 
@@ -197,6 +205,7 @@ async def _deltas(chunks: AsyncIterator[Any], info: RunCard, parts: list[str], m
         info.finish_reason = choice.finish_reason or info.finish_reason
         take_logprobs(info, choice.logprobs)
         piece = (choice.delta.content if choice.delta else None) or ""
+        take_tool_data(info, choice.delta)
         called = take_tool_calls(info, choice.delta.tool_calls) if choice.delta else False
         if not piece and not called:
             continue
