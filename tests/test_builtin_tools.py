@@ -17,6 +17,7 @@ from components.ui.chat_replies import as_messages, chat_message, reply_markdown
 from components.writer.records import ReplyUpdate
 from standin import StandIn, builtin
 from tests.conftest import SYSTEM, run_async
+from tests.test_compare import cells
 from tests.test_service import VISITOR, ask, last, service_for
 from tests.test_snippets import FLAVOURS, run_snippet
 
@@ -209,6 +210,11 @@ def test_a_script_gets_the_tools_data_from_every_tab_by_writers_names(
                                      api_name="/single_turn")  # fmt: skip
     assert "Answered by **palmyra-x4**" in response and "llm" in info
     assert [r.body["tools"] for r in standin.chat_requests()] == [[WEB_SEARCH], [DELEGATION]]
+    output = app.predict(prompt="Bonjour", temperatures="0.2, 0.9", model="palmyra-x5", second_model="(none)",
+                         system=SYSTEM, tools=json.dumps([TRANSLATION]), api_name="/compare")  # fmt: skip
+    shown = cells(output)
+    assert len(shown) == 2 and all("auto → es" in cell.reply for cell in shown)  # each cell, its translation
+    assert [r.body["tools"] for r in standin.chat_requests()[2:]] == [[TRANSLATION], [TRANSLATION]]
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from gradio_client import Client
@@ -17,11 +18,12 @@ VISITOR_KEY = "visitor-key-5e0c1d"  # a marker: it must not appear in any snippe
 FLAVOURS = ["python", "python-async", "curl"]
 
 
-def run_snippet(flavour: str, code: str, standin: StandIn) -> str:
-    """Run a snippet as a user would, with the key and base URL in the environment; return what it printed."""
+def run_snippet(flavour: str, code: str, standin: StandIn, cwd: Path | None = None) -> str:
+    """Run a snippet as a user would, with the key and base URL in the environment (in ``cwd``, where any
+    image files it reads are); return what it printed."""
     env = {"PATH": os.environ["PATH"], "WRITER_API_KEY": TEST_KEY, "WRITER_BASE_URL": standin.url}
     command = ["bash", "-c", code] if flavour == "curl" else [sys.executable, "-c", code]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False, cwd=cwd)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

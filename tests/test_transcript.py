@@ -23,8 +23,8 @@ from components.chat.transcript import (
     count_turns,
     from_json,
     to_json,
-    to_markdown,
 )
+from components.chat.transcript_markdown import to_markdown
 from standin import MODELS
 
 KNOWN = [model_id for model_id, _ in MODELS]

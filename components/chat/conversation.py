@@ -9,12 +9,12 @@ their one home). They never reach the model.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from components.chat import tool_turns
+from components.chat import images, tool_turns
 from components.chat.kinds import InvalidRequestError, is_number
-from components.chat.messages import content_text, metadata_of
+from components.chat.messages import content_files, content_text, metadata_of
 
 # The cookbook's system message, verbatim.
 SYSTEM_MESSAGE = (
@@ -56,7 +56,12 @@ def is_notice(message: Mapping[str, Any]) -> bool:
     return notice_title(message) is not None
 
 
-def history_to_messages(history: Iterable[Mapping[str, Any]], system: str) -> list[dict[str, Any]]:
+ImageReader = Callable[[str], dict[str, Any]]  # a file's path → its image_url fragment (images.fragment)
+
+
+def history_to_messages(
+    history: Iterable[Mapping[str, Any]], system: str, read_image: ImageReader | None = None
+) -> list[dict[str, Any]]:
     """Convert Gradio chat history to Writer's message list, system message first.
 
     Works on both shapes Gradio gives (string content, or a list of parts) without
@@ -64,18 +69,22 @@ def history_to_messages(history: Iterable[Mapping[str, Any]], system: str) -> li
     ``tool_calls``, and each result becomes a ``tool`` message (tool_turns.py). Otherwise the
     result alternates user/assistant: a user turn that got no reply (it failed, or was a
     ``!messages`` command) is dropped, as are calls left unanswered, and an assistant reply
-    shown as several bubbles is joined into one turn.
+    shown as several bubbles is joined into one turn. A question with attached images becomes
+    Writer's fragments, its text first, each image read with ``read_image`` (images.fragment).
     """
     turns: list[dict[str, Any]] = []
     for message in history:
         role = message.get("role")
-        text = content_text(message.get("content"))
+        text, files = content_text(message.get("content")), content_files(message.get("content"))
         call, result = tool_turns.read_call(message), tool_turns.read_result(message)
         if call is not None:
             _add_call(turns, call)
         elif result is not None:
             call_id, name, content = result
             turns.append({"role": "tool", "tool_call_id": call_id, "name": name, "content": content})
+        elif role == "user" and files and not is_notice(message):
+            _drop_unanswered(turns)
+            turns.append({"role": "user", "content": text, _FILES: files})
         elif role not in ("user", "assistant") or is_notice(message) or not text.strip():
             continue
         elif role == "user":
@@ -86,8 +95,25 @@ def history_to_messages(history: Iterable[Mapping[str, Any]], system: str) -> li
         elif turns:
             turns.append({"role": "assistant", "content": text})
     _drop_unanswered(turns)
+    # Images are read only for the questions that stay: one that was refused (a file that is no image, a model
+    # that takes none) got no reply, and must not keep the conversation from going on.
+    turns = [_read_images(turn, read_image) if _FILES in turn else turn for turn in turns]
     system_turn = [{"role": "system", "content": system}] if system.strip() else []
     return system_turn + turns
+
+
+_FILES = "files"  # a question's attached files, until they are read as Writer's image fragments
+
+
+def _read_images(turn: dict[str, Any], read_image: ImageReader | None) -> dict[str, Any]:
+    return {"role": "user", "content": _with_images(turn["content"], turn[_FILES], read_image)}
+
+
+def _with_images(text: str, paths: Sequence[str], read_image: ImageReader | None) -> list[dict[str, Any]]:
+    if read_image is None:
+        raise InvalidRequestError("This conversation has images, and this request cannot send them.")
+    fragments = [read_image(path) for path in paths]
+    return [{"type": "text", "text": text}, *fragments] if text.strip() else fragments
 
 
 def _add_call(turns: list[dict[str, Any]], call: tool_turns.Call) -> None:
@@ -124,11 +150,21 @@ def _drop_unanswered(turns: list[dict[str, Any]]) -> None:
         return
 
 
-def build_messages(history: Iterable[Mapping[str, Any]], prompt: str | None, system: str) -> list[dict[str, Any]]:
-    """The full message list for a request: system, the history, then the new prompt (none when the history
-    ends with tool results, which the model is to read)."""
-    messages = history_to_messages(history, system)
-    return messages if prompt is None else [*messages, {"role": "user", "content": prompt}]
+def build_messages(
+    history: Iterable[Mapping[str, Any]],
+    prompt: str | None,
+    system: str,
+    *,
+    images: Sequence[str] = (),
+    read_image: ImageReader | None = None,
+) -> list[dict[str, Any]]:
+    """The full message list for a request: system, the history, then the new prompt with its ``images`` (none
+    when the history ends with tool results, which the model is to read)."""
+    messages = history_to_messages(history, system, read_image)
+    if prompt is None:
+        return messages
+    content = _with_images(prompt, images, read_image) if images else prompt
+    return [*messages, {"role": "user", "content": content}]
 
 
 def check_parameters(temperature: object, model: object, models: Iterable[str]) -> float:
@@ -170,9 +206,13 @@ def check_system(system: object) -> str:
 
 
 def estimate_tokens(message: Mapping[str, Any]) -> int:
-    """A cheap upper-side estimate: about 4 characters a token, plus the message's framing."""
+    """A cheap upper-side estimate: about 4 characters a token, a fixed count an image, plus the framing."""
     calls = json.dumps(message["tool_calls"], ensure_ascii=False) if "tool_calls" in message else ""
-    return (len(message["content"]) + len(calls)) // CHARS_PER_TOKEN + 4
+    content = message["content"]
+    if isinstance(content, list):  # Writer's fragments: text, and images
+        text = "".join(part.get("text", "") for part in content)
+        return (len(text) + len(calls)) // CHARS_PER_TOKEN + images.IMAGE_TOKENS * images.count([message]) + 4
+    return (len(content) + len(calls)) // CHARS_PER_TOKEN + 4
 
 
 def fit_to_context(messages: list[dict[str, Any]], max_tokens: int) -> tuple[list[dict[str, Any]], int]:

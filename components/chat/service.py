@@ -9,17 +9,19 @@ reply (or its cells' replies), so every request takes the same checks and the sa
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, aclosing, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import writerai
 from writerai import AsyncWriter
 
-from components.chat import conversation
+from components.chat import conversation, images
 from components.chat.compare import Cell, fan_out
 from components.chat.limits import ConcurrencyLimit, RateLimiter
 from components.chat.params import InvalidRequestError, Sampling
@@ -54,6 +56,7 @@ class Ask:
     history: Sequence[Mapping[str, Any]] = ()
     # No new question: the history ends with tool results for the model to read (``prompt`` is ignored).
     after_tool_results: bool = False
+    images: Sequence[str] = ()  # the files attached to the question (paths the chat received)
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,13 @@ def visitor_of(peer: str | None, forwarded_for: str | None, trusted_hops: int) -
 class ChatService:
     """Plans and replies for one app's settings. One per app; shared by every visitor and tab."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, image_root: Path | None = None) -> None:
         if settings.offline and not settings.offline_url:
             msg = "offline mode: start the stand-in first (components.offline.with_standin)"
             raise ValueError(msg)
         self.settings = settings
+        # Where the chat keeps the files visitors attach: an image is read from there and from nowhere else.
+        self.image_root = image_root
         self.runs = InFlight()  # what each visitor's tabs are generating, so that Stop can say what it stopped
         self._listed: list[str] = []  # filled from GET /v1/models on the first page load
         self._limiter = RateLimiter(settings.rate_limit_per_minute)
@@ -102,6 +107,11 @@ class ChatService:
     def models(self) -> list[str]:
         """The models on offer: the configured one first, then Writer's list (the built-in one until it came)."""
         return list(dict.fromkeys([self.settings.model, *(self._listed or FALLBACK_MODELS)]))
+
+    @property
+    def read_image(self) -> conversation.ImageReader | None:
+        """Reads an image the chat received into Writer's fragment (None: this app takes no images)."""
+        return functools.partial(images.fragment, root=self.image_root) if self.image_root else None
 
     async def refresh_models(self) -> list[str]:
         """Ask Writer for its models, once. Not when visitors must bring their own key: the server's is not
@@ -146,7 +156,10 @@ class ChatService:
             prompt = conversation.check_prompt(ask.prompt, ask.system)
         sampling = Sampling.read(dict(ask.sampling), models=[str(ask.model), *map(str, extra_models)])
         visitor_key = self._visitor_key(ask.own_key)
-        messages = conversation.build_messages(ask.history, prompt, str(ask.system))
+        messages = conversation.build_messages(
+            ask.history, prompt, str(ask.system), images=ask.images, read_image=self.read_image
+        )
+        images.check(messages, [str(ask.model), *map(str, extra_models)])
         if prompt is None and (not messages or messages[-1]["role"] != "tool"):
             raise InvalidRequestError("No tool results to send: answer the pending calls first.")
         messages, trimmed = conversation.fit_to_context(messages, self.settings.context_tokens)

@@ -51,14 +51,27 @@ def _print_reply(request: Mapping[str, Any], *, is_async: bool, indent: str) -> 
     )
 
 
+# Images are not written into a snippet (a data URL is megabytes): it reads each from a file saved beside it.
+_IMAGE_HELPER = (
+    "\n\ndef image_url(path: str, mime_type: str) -> str:\n"
+    '    """An image file as the data URL Writer takes."""\n'
+    '    with open(path, "rb") as file:\n'
+    '        return f"data:{mime_type};base64,{base64.b64encode(file.read()).decode()}"\n'
+)
+
+
 def python_sync(request: Mapping[str, Any]) -> str:
     """A script using ``writerai.Writer``."""
+    request, files = _image_files(request)
+    arguments = _call_arguments(request, "    ")
+    for marker, name, mime in files:
+        arguments = arguments.replace(repr(marker), f'image_url("{name}", "{mime}")')
     return (
-        "import os\n\n"
-        "from writerai import Writer\n\n"
+        f"{_files_note(files, '# ')}{'import base64' + chr(10) if files else ''}import os\n\n"
+        f"from writerai import Writer{_IMAGE_HELPER if files else ''}\n\n"
         'client = Writer(api_key=os.environ["WRITER_API_KEY"])\n\n'
         "response = client.chat.chat(\n"
-        f"{_call_arguments(request, '    ')}\n"
+        f"{arguments}\n"
         ")\n"
         f"{_print_reply(request, is_async=False, indent='')}\n"
     )
@@ -66,14 +79,17 @@ def python_sync(request: Mapping[str, Any]) -> str:
 
 def python_async(request: Mapping[str, Any]) -> str:
     """A script using ``writerai.AsyncWriter``."""
+    request, files = _image_files(request)
+    arguments = _call_arguments(request, "        ")
+    for marker, name, mime in files:
+        arguments = arguments.replace(repr(marker), f'image_url("{name}", "{mime}")')
     return (
-        "import asyncio\n"
-        "import os\n\n"
-        "from writerai import AsyncWriter\n\n\n"
+        f"{_files_note(files, '# ')}import asyncio\n{'import base64' + chr(10) if files else ''}import os\n\n"
+        f"from writerai import AsyncWriter{_IMAGE_HELPER if files else ''}\n\n\n"
         "async def main() -> None:\n"
         '    client = AsyncWriter(api_key=os.environ["WRITER_API_KEY"])\n'
         "    response = await client.chat.chat(\n"
-        f"{_call_arguments(request, '        ')}\n"
+        f"{arguments}\n"
         "    )\n"
         f"{_print_reply(request, is_async=True, indent='    ')}\n\n\n"
         "asyncio.run(main())\n"
@@ -82,20 +98,49 @@ def python_async(request: Mapping[str, Any]) -> str:
 
 def curl(request: Mapping[str, Any]) -> str:
     """A curl command with the same JSON body; ``--no-buffer`` shows a stream as it arrives."""
-    body = json.dumps(request, indent=2, ensure_ascii=False)
+    request, files = _image_files(request)
+    body = shlex.quote(json.dumps(request, indent=2, ensure_ascii=False))
+    for marker, name, mime in files:  # each image read from its file by the shell, into the quoted body
+        body = body.replace(marker, f"data:{mime};base64,'\"$(base64 < {name} | tr -d '\\n')\"'")
     options = ["--no-buffer"] if request.get("stream") else []
-    return (
+    return _files_note(files, "# ") + (
         " \\\n  ".join(
             [
                 'curl "${WRITER_BASE_URL:-https://api.writer.com}/v1/chat"',
                 '-H "Authorization: Bearer $WRITER_API_KEY"',
                 '-H "Content-Type: application/json"',
                 *options,
-                f"--data {shlex.quote(body)}",
+                f"--data {body}",
             ]
         )
         + "\n"
     )
+
+
+def _image_files(request: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+    """The request with each image's data URL replaced by a marker, and (marker, file name, type) for each."""
+    files: list[tuple[str, str, str]] = []
+
+    def part_of(part: Any) -> Any:
+        url = str((part.get("image_url") or {}).get("url", "")) if isinstance(part, dict) else ""
+        if part.get("type") != "image_url" or not url.startswith("data:"):
+            return part
+        mime = url[5:].split(";", 1)[0]
+        marker = f"@@IMAGE-{len(files) + 1}@@"
+        files.append((marker, f"image-{len(files) + 1}.{mime.rsplit('/', 1)[-1]}", mime))
+        return {**part, "image_url": {**part["image_url"], "url": marker}}
+
+    messages = [
+        {**m, "content": [part_of(p) for p in m["content"]]} if isinstance(m.get("content"), list) else m
+        for m in request.get("messages", [])
+    ]
+    return {**request, "messages": messages}, files
+
+
+def _files_note(files: list[tuple[str, str, str]], comment: str) -> str:
+    if not files:
+        return ""
+    return f"{comment}Save the conversation's images beside this, in order: {', '.join(n for _, n, _ in files)}\n"
 
 
 def all_snippets(request: Mapping[str, Any] | None) -> tuple[str, str, str]:

@@ -1,10 +1,11 @@
-"""Export and import of a conversation: versioned JSON (``palmyra-chat/2``) and readable Markdown.
+"""Export and import of a conversation: versioned JSON (``palmyra-chat/2``); its Markdown is transcript_markdown.py.
 
 Knows nothing of Gradio beyond the shape of its chat messages. A conversation in the page
 is a list of messages; a reply's run card and the app's notices are messages with a
 ``metadata`` title. The JSON keeps each card with the reply it belongs to, so that
 export → import → export gives the same file (apart from the export time). Version 2 adds tool
-calls and their results (``tool_call`` and ``tool_result`` records); files of version 1 still import.
+calls and their results (``tool_call`` and ``tool_result`` records), and a question's ``images`` (data URLs);
+files of version 1 still import.
 
 The reader trusts nothing: size, encoding, version, every message's role and content
 type, and every setting's range are checked, and the first problem is reported in words.
@@ -16,10 +17,11 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from components import __version__
-from components.chat import conversation, kinds, params, tool_turns
+from components.chat import conversation, images, kinds, params, tool_turns
 from components.chat.conversation import RUN_CARD
 from components.chat.messages import content_text
 from components.chat.params import InvalidRequestError, Sampling
@@ -52,6 +54,8 @@ class Transcript:
     system: str
     settings: ChatSettings
     messages: list[dict[str, Any]] = field(default_factory=list)  # in the chat's own shape
+    # Where the chat keeps its image files: read for an export (as data URLs), written on an import.
+    image_root: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ def count_turns(messages: Iterable[Mapping[str, Any]]) -> TurnCount:
     """The turns of a conversation in the chat's shape (either content shape)."""
     yours = replies = 0
     previous_role = None
-    for record in _to_records(messages):
+    for record in records_of(messages):
         if "notice" in record or "tool_call" in record or "tool_result" in record:
             continue
         if record["role"] == "user":
@@ -99,13 +103,14 @@ def to_json(transcript: Transcript, *, exported_at: datetime | None = None) -> s
             "non_streaming": settings.non_streaming,
             **settings.sampling.exported(),
         },
-        "messages": _to_records(transcript.messages),
+        "messages": records_of(transcript.messages, transcript.image_root),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _to_records(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Chat messages as export records: a run card joins its reply; other notices stay notices."""
+def records_of(messages: Iterable[Mapping[str, Any]], image_root: Path | None = None) -> list[dict[str, Any]]:
+    """Chat messages as export records: a run card joins its reply; other notices stay notices; a question's
+    images go with it as data URLs."""
     records: list[dict[str, Any]] = []
     for message in messages:
         role, text = message.get("role"), content_text(message.get("content"))
@@ -124,48 +129,14 @@ def _to_records(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         elif title:
             records.append({"role": role, "content": text, "notice": title})
         else:
-            records.append({"role": role, "content": text})
+            urls = images.data_urls(message.get("content"), image_root) if image_root and role == "user" else []
+            records.append({"role": role, "content": text, **({"images": urls} if urls else {})})
     return records
 
 
-def to_markdown(transcript: Transcript, *, exported_at: datetime | None = None) -> str:
-    """The conversation as Markdown: roles as headings, text as it was (code blocks intact), cards as a line."""
-    settings = transcript.settings
-    when = (exported_at or datetime.now(UTC)).isoformat(timespec="seconds")
-    lines = [
-        "# Palmyra Chat conversation",
-        "",
-        f"Exported {when} from Palmyra Chat {__version__} · model `{settings.model}` · "
-        f"temperature {settings.temperature:g}",
-        "",
-        "## System",
-        "",
-        transcript.system,
-    ]
-    for record in _to_records(transcript.messages):
-        heading = "User" if record["role"] == "user" else "Assistant"
-        if "tool_call" in record:
-            call = record["tool_call"]
-            lines += ["", f"> **{tool_turns.TOOL_CALL}:** `{call['name']}` with `{call['arguments']}`"]
-            continue
-        if "tool_result" in record:
-            result = record["tool_result"]
-            lines += [
-                "",
-                f"> **{tool_turns.TOOL_RESULT} of `{result['name']}`:** " + result["content"].replace("\n", "\n> "),
-            ]
-            continue
-        if "notice" in record:
-            lines += ["", f"> **{record['notice']}:** " + record["content"].replace("\n", "\n> ")]
-            continue
-        lines += ["", f"## {heading}", "", record["content"]]
-        if "run_card" in record:
-            lines += ["", f"*Run card: {record['run_card']['summary']}*"]
-    return "\n".join(lines) + "\n"
-
-
-def from_json(raw: bytes, *, known_models: Iterable[str]) -> Transcript:
-    """Read an export; raises TranscriptError with the first problem found."""
+def from_json(raw: bytes, *, known_models: Iterable[str], image_root: Path | None = None) -> Transcript:
+    """Read an export; raises TranscriptError with the first problem found. Its images are written under
+    ``image_root`` (an app that takes no images refuses them)."""
     if len(raw) > MAX_IMPORT_BYTES:
         msg = f"The file is {len(raw):,} bytes; the limit is {MAX_IMPORT_BYTES:,}."
         raise TranscriptError(msg)
@@ -199,7 +170,8 @@ def from_json(raw: bytes, *, known_models: Iterable[str]) -> Transcript:
     if len(messages) > MAX_IMPORT_MESSAGES:
         msg = f"The file holds {len(messages):,} messages; the limit is {MAX_IMPORT_MESSAGES:,}."
         raise TranscriptError(msg)
-    return Transcript(system, settings, [m for i, r in enumerate(messages) for m in _from_record(r, i + 1)])
+    read = [m for i, r in enumerate(messages) for m in _from_record(r, i + 1, image_root)]
+    return Transcript(system, settings, read, image_root)
 
 
 def _refuse_constant(name: str) -> None:
@@ -251,7 +223,7 @@ def _one_line(item: object) -> bool:
     return isinstance(item, str) and bool(item.strip()) and "\n" not in item and "\r" not in item
 
 
-def _from_record(record: object, number: int) -> list[dict[str, Any]]:
+def _from_record(record: object, number: int, image_root: Path | None) -> list[dict[str, Any]]:
     """One export record as chat messages: the message, then its run card when it has one."""
     where = f"Message {number}"
     if not isinstance(record, dict):
@@ -267,7 +239,7 @@ def _from_record(record: object, number: int) -> list[dict[str, Any]]:
         content = _text(record.get("content"), f"{where}'s content")
         if "notice" in record:
             return [conversation.notice(_text(record["notice"], f"{where}'s notice"), content, role=role)]
-        messages = [{"role": role, "content": content}]
+        messages = [{"role": role, "content": _with_images(content, record.get("images"), image_root, where)}]
     card = record.get("run_card")
     if card is not None:
         if role != "assistant" or not isinstance(card, dict):
@@ -277,6 +249,18 @@ def _from_record(record: object, number: int) -> list[dict[str, Any]]:
         details = _text(card.get("details", ""), f"{where}'s run card")
         messages.append(conversation.card_message(details, summary))
     return messages
+
+
+def _with_images(text: str, urls: object, image_root: Path | None, where: str) -> Any:
+    """A message's content, with the images an export gave it written back to files (as the chat holds them)."""
+    if urls is None:
+        return text
+    if image_root is None:
+        raise TranscriptError(f"{where} has images, and this app takes none.")
+    try:
+        return [*({"path": path} for path in images.saved(urls, image_root / "imported", where)), text]
+    except InvalidRequestError as problem:
+        raise TranscriptError(problem.message) from None
 
 
 def _tool_record(record: dict[str, Any], role: str, where: str) -> dict[str, Any]:

@@ -39,7 +39,7 @@ KEYBOARD = """
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") {
     const live = [...document.querySelectorAll(
-      '#stop, #chat-input [data-testid="stop-button"], #cmp-stop-button'
+      '#stop, #chat-input .stop-button, #cmp-stop-button'
     )].find((button) => button.offsetParent !== null && !button.disabled);
     if (live) { event.preventDefault(); live.click(); }
   } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -51,15 +51,12 @@ document.addEventListener("keydown", (event) => {
 // Screen readers: each reply area is a polite live region, marked busy while its reply streams, so that
 // it is read once, complete, rather than token by token. Busy while its tab's input is disabled.
 const LIVE_REGIONS = [["#response", "#submit"], ["#chatbot [role=log]", "#chat-input textarea"]];
-// The chat's icon-only buttons come without a name.
-const UNNAMED = [
-  ['#chat-input [data-testid="submit-button"]', "Send"],
-  ['#chat-input [data-testid="stop-button"]', "Stop"],
-];
+// Controls Gradio draws without a name (the chat's message box, its label hidden).
+const UNNAMED = [["#chat-input textarea", "Message"]];
 new MutationObserver(() => {
   for (const [selector, name] of UNNAMED) {
-    const button = document.querySelector(selector);
-    if (button && !button.getAttribute("aria-label")) button.setAttribute("aria-label", name);
+    const control = document.querySelector(selector);
+    if (control && !control.getAttribute("aria-label")) control.setAttribute("aria-label", name);
   }
   for (const [region, input] of LIVE_REGIONS) {
     const area = document.querySelector(region);

@@ -14,8 +14,11 @@ import json
 from typing import Any
 
 import gradio as gr
+from gradio.components.multimodal_textbox import MultimodalData
+from pydantic import model_validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from components.chat import images
 from components.chat.transcript import MAX_IMPORT_BYTES
 
 # A conversation a visitor can keep on the server: the largest file an import takes.
@@ -45,6 +48,44 @@ class BoundedTextbox(gr.Textbox):
             msg = f"{name} is {len(payload):,} characters long; the limit is {self.max_length:,}. Nothing was sent."
             raise gr.Error(msg, title="Nothing sent")
         return payload
+
+
+class TextOrAttachments(MultimodalData):
+    """A chat message: its text and the files attached to it. An API caller may send the text alone, as
+    before images came, and it is read as a message with no files."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_alone(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"text": value, "files": []}
+        if not isinstance(value, dict) or not isinstance(value.get("text", ""), str):
+            msg = 'The message must be text, or {"text": ..., "files": [...]}; nothing was sent.'
+            raise gr.Error(msg, title="Nothing sent")
+        return value
+
+
+class BoundedMultimodalTextbox(gr.MultimodalTextbox):
+    """The chat's input: text bounded by ``max_plain_text_length`` (which also keeps pasted text text: past it,
+    Gradio attaches a paste as a file), and at most ``MAX_FILES`` attachments.
+
+    No ``__init__`` of its own: Gradio reads a component's properties from its constructor's signature.
+    """
+
+    is_template = True
+    data_model = TextOrAttachments
+    MAX_FILES = images.MAX_IMAGES
+
+    def preprocess(self, payload: Any) -> Any:
+        if payload is None:
+            return None
+        if len(payload.text) > self.max_plain_text_length:
+            msg = f"The message is {len(payload.text):,} characters long; the limit is {self.max_plain_text_length:,}."
+            raise gr.Error(msg + " Nothing was sent.", title="Nothing sent")
+        if len(payload.files) > self.MAX_FILES:
+            msg = f"{len(payload.files)} files are attached; a message takes {self.MAX_FILES} at most."
+            raise gr.Error(msg + " Nothing was sent.", title="Nothing sent")
+        return super().preprocess(payload)
 
 
 class BoundedChatbot(gr.Chatbot):

@@ -15,7 +15,7 @@ from components.chat.params import InvalidRequestError
 from components.chat.service import Ask, ChatService
 from components.ui import builtin_panel, saving, tool_rounds
 from components.ui import controls as widgets
-from components.ui.bounds import BoundedChatbot, BoundedTextbox
+from components.ui.bounds import BoundedChatbot, BoundedMultimodalTextbox
 from components.ui.chat_replies import chat_message, tokens_of, with_reply
 from components.ui.endpoints import endpoint
 from components.ui.requests import UNCHANGED_PANELS, messages_json, session_of, tracked_reply, visitor
@@ -75,7 +75,7 @@ def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) ->
                 chat_interface=chat,
                 controls=controls,
                 known_models=lambda: service.models,
-                exports=saving.Exports(service.settings.export_bytes_per_hour),
+                exports=saving.Exports(service.settings.export_bytes_per_hour, service.image_root),
                 visitor=lambda request: visitor(service, request),
             )
     return MultiTurnTab(chat, controls)
@@ -96,10 +96,14 @@ def _chat(
             group_consecutive_messages=False,
             elem_id="chatbot",
         ),
-        textbox=BoundedTextbox(
-            placeholder="Message Palmyra",
+        multimodal=True,  # images, for palmyra-x5 (components/chat/images.py)
+        textbox=BoundedMultimodalTextbox(
+            placeholder="Message Palmyra (images: palmyra-x5)",
             label="Message",
-            max_length=conversation.MAX_PROMPT_CHARS,
+            max_plain_text_length=conversation.MAX_PROMPT_CHARS,
+            file_types=["image"],
+            file_count="multiple",
+            sources=["upload"],
             show_label=False,
             container=False,
             scale=7,
@@ -136,17 +140,16 @@ def _handler(service: ChatService) -> Any:
         Errors are shown, never raised: an exception escaping a ChatInterface generator
         leaves its textbox disabled until reload (Gradio 6.31, shared/gradio-facts.md).
         """
-        if isinstance(message, str) and message.strip() == MESSAGES_COMMAND:
-            kept = messages_json(conversation.history_to_messages(history, str(system)))
-            notice = conversation.notice("Messages so far", f"```json\n{kept}\n```")
-            yield notice, gr.skip(), *UNCHANGED_PANELS, gr.skip(), gr.skip()
-            return
+        text, attached = _read_message(message)
         try:
-            ask = Ask(message, temperature, model, system, own_key, sampling, history)
+            if isinstance(text, str) and text.strip() == MESSAGES_COMMAND:
+                kept = messages_json(conversation.history_to_messages(history, str(system), service.read_image))
+                yield conversation.notice("Messages so far", f"```json\n{kept}\n```"), *UNCHANGED
+                return
+            ask = Ask(text, temperature, model, system, own_key, sampling, history, images=attached)
             plan = service.plan(ask, visitor(service, request))
         except InvalidRequestError as problem:
-            notice = conversation.notice("⚠️ Nothing sent", problem.message)
-            yield notice, gr.skip(), *UNCHANGED_PANELS, gr.skip(), gr.skip()
+            yield conversation.notice("⚠️ Nothing sent", problem.message), *UNCHANGED
             return
         update = None
         async for update, panels in tracked_reply(service, plan, stream=not non_streaming, request=request, tab=TAB):
@@ -158,6 +161,16 @@ def _handler(service: ChatService) -> Any:
             gr.Warning(update.info.error, title="Writer request failed")
 
     return multi_turn
+
+
+UNCHANGED = (gr.skip(), *UNCHANGED_PANELS, gr.skip(), gr.skip())  # every output but the chat's message
+
+
+def _read_message(message: object) -> tuple[object, list[str]]:
+    """A message's text and the paths of its attached files (the page sends both; an API caller may send text)."""
+    if isinstance(message, dict):
+        return message.get("text", ""), [str(path) for path in message.get("files") or ()]
+    return message, []
 
 
 def _wire_tool_rounds(

@@ -9,6 +9,7 @@ module globals.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -63,7 +64,7 @@ def build_demo(settings: Settings) -> gr.Blocks:
     # for connections from 127.0.0.1, and a share link's tunnel connects from there: anyone could then
     # forge their address. The service reads the header itself, as far as TRUSTED_PROXY_HOPS says.
     os.environ["FORWARDED_ALLOW_IPS"] = ""
-    service = ChatService(settings)
+    service = ChatService(settings, image_root=Path(gr.utils.get_upload_folder()))
     # delete_cache: exports and uploads are deleted an hour after they were made.
     cache_limits = (saving.EXPORT_MAX_AGE, saving.EXPORT_MAX_AGE)
     with gr.Blocks(title="Palmyra Chat", analytics_enabled=False, delete_cache=cache_limits) as demo:

@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.chat import snippets
+from components.chat import images, snippets
 from components.chat.service import ChatService, Plan, visitor_of
 from components.ui.listeners import LISTENERS
 from components.writer.records import ReplyUpdate
@@ -33,8 +33,9 @@ def session_of(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None)
 
 
-def messages_json(messages: list[dict[str, str]]) -> str:
-    return json.dumps(messages, indent=2, ensure_ascii=False)
+def messages_json(messages: list[dict[str, Any]]) -> str:
+    """Messages as the page shows them: JSON, each image's data URL cut to its type and size."""
+    return json.dumps(images.shortened(messages), indent=2, ensure_ascii=False)
 
 
 async def tracked_reply(

@@ -24,7 +24,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.chat import params, transcript
+from components.chat import params, transcript, transcript_markdown
 from components.chat.limits import RateLimiter
 from components.chat.params import Sampling
 from components.chat.transcript import ChatSettings, Transcript, TranscriptError
@@ -78,8 +78,9 @@ class Exports:
 
     _REMEMBERED = 1000  # conversations whose first export time is kept (least recently used beyond)
 
-    def __init__(self, bytes_per_hour: int) -> None:
+    def __init__(self, bytes_per_hour: int, image_root: Path | None = None) -> None:
         self.bytes_per_hour = bytes_per_hour
+        self.image_root = image_root  # where the chat's images are: exported as data URLs, imported back there
         self._budget = RateLimiter(bytes_per_hour, window=EXPORT_MAX_AGE)
         self._first_exported: OrderedDict[str, datetime] = OrderedDict()
         self._lock = threading.Lock()
@@ -94,7 +95,7 @@ class Exports:
             while len(self._first_exported) > self._REMEMBERED:
                 self._first_exported.popitem(last=False)
         as_json = transcript.to_json(conversation, exported_at=exported_at).encode()
-        as_markdown = transcript.to_markdown(conversation, exported_at=exported_at).encode()
+        as_markdown = transcript_markdown.to_markdown(conversation, exported_at=exported_at).encode()
         if known is None and (wait := self._budget.acquire(visitor, len(as_json) + len(as_markdown))) is not None:
             with self._lock:
                 del self._first_exported[digest]  # not exported after all
@@ -113,7 +114,9 @@ class Exports:
 _ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # what an export's digest is taken with: the time is not its content
 
 
-def transcript_of(history: list[dict[str, Any]] | None, settings: Mapping[str, Any]) -> Transcript:
+def transcript_of(
+    history: list[dict[str, Any]] | None, settings: Mapping[str, Any], image_root: Path | None = None
+) -> Transcript:
     """The conversation and the tab's settings (by ``widgets.SETTINGS`` name), read as a request reads them; a
     parameter a request would refuse is exported as unset."""
     chosen = ChatSettings(
@@ -122,10 +125,10 @@ def transcript_of(history: list[dict[str, Any]] | None, settings: Mapping[str, A
         non_streaming=bool(settings["non_streaming"]),
         sampling=Sampling.lenient(settings),
     )
-    return Transcript(settings["system"], chosen, list(history or []))
+    return Transcript(settings["system"], chosen, list(history or []), image_root)
 
 
-def read_import(path: str | None, known_models: list[str]) -> Transcript:
+def read_import(path: str | None, known_models: list[str], image_root: Path | None = None) -> Transcript:
     """Read an uploaded export; raises TranscriptError. The size is checked before the file is read."""
     if not path:
         msg = "Choose a JSON file exported from Palmyra Chat."
@@ -134,7 +137,7 @@ def read_import(path: str | None, known_models: list[str]) -> Transcript:
     if size > transcript.MAX_IMPORT_BYTES:
         msg = f"The file is {size:,} bytes; the limit is {transcript.MAX_IMPORT_BYTES:,}."
         raise TranscriptError(msg)
-    return transcript.from_json(Path(path).read_bytes(), known_models=known_models)
+    return transcript.from_json(Path(path).read_bytes(), known_models=known_models, image_root=image_root)
 
 
 def _downloader(exports: Exports, visitor: Callable[[gr.Request | None], str]) -> Callable[..., tuple[Any, Any, str]]:
@@ -146,7 +149,7 @@ def _downloader(exports: Exports, visitor: Callable[[gr.Request | None], str]) -
             note = NOTHING_TO_EXPORT
         else:
             try:
-                paths = exports.write(transcript_of(history, settings), visitor(request))
+                paths = exports.write(transcript_of(history, settings, exports.image_root), visitor(request))
                 note = f"The downloads hold {count}."
             except ExportBudgetError as refused:
                 note = f"⚠️ {refused}"
@@ -192,7 +195,7 @@ def render(
     import_outputs = [chat_interface.chatbot, chat_interface.chatbot_state, chat_interface.conversation_id]
     import_outputs += [chat_interface.saved_conversations, *settings_inputs, status]
     import_button.upload(
-        _importer(known_models, skipped=len(import_outputs) - 1),
+        _importer(known_models, exports.image_root, skipped=len(import_outputs) - 1),
         inputs=[import_button, chat_interface.saved_conversations],
         outputs=import_outputs,
         api_name="import_conversation",
@@ -239,12 +242,14 @@ def _keep_downloads_current(
     )
 
 
-def _importer(known_models: Callable[[], list[str]], *, skipped: int) -> Callable[..., tuple[Any, ...]]:
+def _importer(
+    known_models: Callable[[], list[str]], image_root: Path | None, *, skipped: int
+) -> Callable[..., tuple[Any, ...]]:
     """The import handler: the file's conversation and settings, or (``skipped`` outputs unchanged) a reason."""
 
     def load(path: str | None, saved: list[saved_chats.Conversation] | None = None) -> tuple[Any, ...]:
         try:
-            conversation = read_import(path, known_models())
+            conversation = read_import(path, known_models(), image_root)
         except (TranscriptError, OSError) as problem:
             message = str(problem) if isinstance(problem, TranscriptError) else "The file could not be read."
             gr.Warning(message, title="Nothing imported")

@@ -221,7 +221,7 @@ UNNAMED_CONTROLS = """() => [...document.querySelectorAll('textarea, input:not([
 def test_every_control_has_a_name(page: Page, app_url: str, tab: str) -> None:
     open_app(page, app_url, tab)
     open_every_panel(page)
-    expect(page.locator('#chat-input [data-testid="submit-button"]:visible[aria-label="Send"]')).to_have_count(
+    expect(page.locator('#chat-input [data-testid="submit-button"]:visible[aria-label="Submit"]')).to_have_count(
         1 if tab == "Multi-turn" else 0
     )
     assert page.evaluate(UNNAMED_CONTROLS) == []

@@ -21,7 +21,7 @@ def send(page: Page, message: str) -> None:
 
 def wait_idle(page: Page) -> None:
     """The chat is idle again: its stop button is gone and the textbox accepts input."""
-    expect(page.locator('#chat-input [data-testid="stop-button"]')).to_have_count(0)
+    expect(page.locator("#chat-input .stop-button")).to_have_count(0)
     expect(page.locator("#chat-input textarea")).to_be_editable()
 
 
@@ -90,7 +90,7 @@ def test_stop_mid_reply_keeps_the_partial_text_and_closes_upstream(page: Page, a
     send(page, "a very long story please")
     (record,) = standin.wait_for_chat(1)
     expect(page.locator(BOT).last).to_contain_text("Echo: a")
-    page.locator('#chat-input [data-testid="stop-button"]').click()
+    page.locator("#chat-input .stop-button").click()
     assert record.wait_done(timeout=5), "upstream still open 5 s after Stop"
     assert record.disconnected
     wait_idle(page)
@@ -139,7 +139,7 @@ def test_edit_rewrites_a_message_and_drops_what_followed(page: Page, app_url: st
     page.locator('[data-testid="user"]').first.hover()
     page.get_by_role("button", name="Edit").first.click()
     page.locator("#chatbot textarea").fill("the first question, edited")
-    page.get_by_role("button", name="Submit").click()
+    page.locator("#chatbot").get_by_role("button", name="Submit").click()
     edited = standin.wait_for_chat(3)[-1]
     assert [m["content"] for m in edited.body["messages"][1:]] == ["the first question, edited"]
     expect(page.locator(BOT)).to_have_count(1)

@@ -27,7 +27,7 @@ def ask_chat(page: Page, message: str, standin: StandIn) -> None:
     page.locator("#chat-input textarea").fill(message)
     page.locator("#chat-input textarea").press("Enter")
     standin.wait_for_chat(count)[-1].wait_done(10)
-    expect(page.locator('#chat-input [data-testid="stop-button"]')).to_have_count(0)
+    expect(page.locator("#chat-input .stop-button")).to_have_count(0)
 
 
 def test_the_page_makes_no_request_beyond_127_0_0_1(page: Page, app_url: str, standin: StandIn) -> None:

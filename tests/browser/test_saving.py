@@ -21,7 +21,7 @@ def send(page: Page, standin: StandIn, message: str) -> dict:
     page.locator("#chat-input textarea").press("Enter")
     record = standin.wait_for_chat(count)[-1]
     expect(page.locator(REPLY).last).to_have_text(reply_text(record.body))
-    expect(page.locator('#chat-input [data-testid="stop-button"]')).to_have_count(0)
+    expect(page.locator("#chat-input .stop-button")).to_have_count(0)
     return record.body
 
 
