@@ -24,8 +24,8 @@ from components.ui.requests import visitor
 
 NONE = "None"
 NO_GRAPHS = (
-    "This account has no Knowledge Graphs yet. Make one in Writer AI Studio, or with the API: `POST /v1/graphs`, "
-    "then add files to it (`POST /v1/files`, `POST /v1/graphs/{graph_id}/file`). Then press Refresh."
+    "This account has no Knowledge Graphs yet. Make one in Writer AI Studio, or with the API (POST /v1/graphs, "
+    "then add files: POST /v1/files and POST /v1/graphs/{graph_id}/file), then refresh the list."
 )
 _PRIVATE: dict[str, Any] = {"queue": False, "api_visibility": "private"}
 _RECENT = 20
@@ -46,7 +46,6 @@ class _Form:
     kind: gr.Radio
     groups: list[gr.Column]
     fields: list[gr.Component]
-    graphs_status: gr.Markdown
     graphs_refresh: gr.Button
 
     @property
@@ -75,22 +74,22 @@ def _layout(tab: str, account: Account) -> _Form:
                     info="One at a time, beside any functions", elem_id=f"{tab}-builtin")  # fmt: skip
     groups, fields = [], []
     for tool in builtin_tools.TOOLS:
+        # Few components, and no notes of their own: each costs every new session its config (the README's
+        # memory figure). The tool's note is its first field's hint; the graphs' status, their list's hint.
         with gr.Column(visible=False, elem_id=f"{tab}-builtin-{tool.type}") as group:
-            gr.Markdown(tool.note, elem_classes="reply-info")
-            for field in _ordered(tool)[: len(tool.fields) - len(_settings(tool))]:
-                fields.append(_widget(field, f"{tab}-{tool.type}-{field.name.replace('_', '-')}", account))
+            for number, field in enumerate(_ordered(tool)[: len(tool.fields) - len(_settings(tool))]):
+                note = tool.note if number == 0 else ""
+                fields.append(_widget(field, f"{tab}-{tool.type}-{field.name.replace('_', '-')}", account, note))
                 if field.kind == GRAPHS:
-                    with gr.Row(equal_height=True):
-                        status = gr.Markdown(elem_classes="reply-info", elem_id=f"{tab}-graphs-status")
-                        refresh = gr.Button("Refresh", size="sm", scale=0, elem_id=f"{tab}-graphs-refresh")
+                    refresh = gr.Button("Refresh the list", size="sm", elem_id=f"{tab}-graphs-refresh")
             if _settings(tool):
-                with gr.Accordion("Query settings", open=False, elem_id=f"{tab}-{tool.type}-query-config"):
-                    gr.Markdown("Sent only where they differ from Writer's defaults.", elem_classes="reply-info")
+                label = "Query settings (sent where they differ from Writer's defaults)"
+                with gr.Accordion(label, open=False, elem_id=f"{tab}-{tool.type}-query-config"):
                     fields.extend(
                         _widget(f, f"{tab}-{tool.type}-{f.name.replace('_', '-')}", account) for f in _settings(tool)
                     )
         groups.append(group)
-    return _Form(kind, groups, fields, status, refresh)
+    return _Form(kind, groups, fields, refresh)
 
 
 def _write(current: str, recent: list[str], picked: str, *values: Any) -> tuple[Any, ...]:
@@ -145,8 +144,9 @@ def _by_key(tool: BuiltInTool, values: Sequence[Any]) -> dict[str, Any]:
     return {key: value for (owner, key), value in zip(keyed, values, strict=True) if owner is tool}
 
 
-def _widget(field: Field, elem_id: str, account: Account) -> gr.Component:
-    common: dict[str, Any] = {"label": field.label, "info": field.hint or None, "elem_id": elem_id}
+def _widget(field: Field, elem_id: str, account: Account, note: str = "") -> gr.Component:
+    common: dict[str, Any] = {"label": field.label, "info": " ".join(filter(None, [note, field.hint])) or None,
+                              "elem_id": elem_id}  # fmt: skip
     if field.kind == FLAG:
         return gr.Checkbox(field.default, **common)
     if field.kind == NUMBER:
@@ -205,17 +205,17 @@ def _canonical(entry: Mapping[str, Any] | None) -> str:
 def _wire_graphs(form: _Form, account: Account) -> None:
     """The account's Knowledge Graphs, read when the tool is picked and on Refresh, with the visitor's key."""
 
-    async def load(picked: str, chosen: list[str] | None, own_key: str, request: gr.Request) -> tuple[Any, Any]:
+    async def load(picked: str, chosen: list[str] | None, own_key: str, request: gr.Request) -> Any:
         if picked != builtin_tools.BY_TYPE["graph"].label:
-            return gr.skip(), gr.skip()
+            return gr.skip()
         try:
             found = await account.service.list_graphs(own_key, visitor(account.service, request))
         except InvalidRequestError as problem:
-            return gr.skip(), f"⚠️ {problem.message}"
+            return gr.update(info=f"⚠️ {problem.message}")
         known = {graph_id for _, graph_id in found}
         kept = [graph_id for graph_id in chosen or () if graph_id in known]
-        note = NO_GRAPHS if not found else f"{len(found)} in this account. Pick the ones to search."
-        return gr.update(choices=found, value=kept), note
+        note = NO_GRAPHS if not found else f"{len(found)} in this account: pick the ones to search."
+        return gr.update(choices=found, value=kept, info=note)
 
     gr.on([form.kind.input, form.graphs_refresh.click], load, inputs=[form.kind, form.graphs, account.own_key],
-          outputs=[form.graphs, form.graphs_status], api_visibility="private")  # fmt: skip
+          outputs=form.graphs, api_visibility="private")  # fmt: skip

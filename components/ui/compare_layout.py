@@ -9,7 +9,6 @@ import gradio as gr
 
 from components.chat.compare import DEFAULT_TEMPERATURES, MAX_MODELS, MAX_TEMPERATURES
 from components.chat.conversation import MAX_PROMPT_CHARS
-from components.ui import builtin_panel
 from components.ui import controls as widgets
 from components.ui.bounds import BoundedTextbox
 
@@ -73,7 +72,7 @@ class CompareTab:
         }
 
 
-def layout(model_choices: list[str], default_model: str, account: builtin_panel.Account) -> CompareTab:
+def layout(model_choices: list[str], default_model: str) -> CompareTab:
     gr.Markdown(
         "One prompt at several temperatures, on one or two models: the replies stream side by side, each "
         "with its run card. **Stream vs. non-stream** charts time to first token against total time."
@@ -115,7 +114,7 @@ def layout(model_choices: list[str], default_model: str, account: builtin_panel.
             system = widgets.system_box("cmp")
             widgets.render_system(system)
             sampling = widgets.parameter_boxes("cmp")
-            widgets.render_parameters("cmp", sampling, account)
+            widgets.render_parameters("cmp", sampling)
     status = gr.Markdown(elem_classes="reply-info", elem_id="cmp-status")
     chart = _chart()
     return CompareTab(

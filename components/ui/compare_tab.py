@@ -25,7 +25,6 @@ from components.chat.compare import (
 )
 from components.chat.params import InvalidRequestError
 from components.chat.service import Ask, ChatService, Plan
-from components.ui import builtin_panel
 from components.ui.chat_replies import reply_markdown
 from components.ui.compare_layout import NO_SECOND_MODEL, CellView, CompareTab, layout
 from components.ui.endpoints import endpoint
@@ -203,7 +202,7 @@ class _Runner:
 
 def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) -> CompareTab:
     """Lay out the Compare tab and wire its events."""
-    tab = layout(service.models, service.settings.model, builtin_panel.Account(service, own_key))
+    tab = layout(service.models, service.settings.model)
     runner = _Runner(tab, service)
 
     async def compare(request: gr.Request | None, **arguments: Any) -> AsyncIterator[dict]:

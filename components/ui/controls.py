@@ -134,8 +134,9 @@ def render_system(system: gr.Textbox) -> None:
         reset.click(lambda: conversation.SYSTEM_MESSAGE, outputs=system, queue=False, api_visibility="private")
 
 
-def render_parameters(tab: str, boxes: list[gr.Component], account: builtin_panel.Account) -> None:
-    """The optional parameters, each in its collapsed panel: most people never need them."""
+def render_parameters(tab: str, boxes: list[gr.Component], account: builtin_panel.Account | None = None) -> None:
+    """The optional parameters, each in its collapsed panel: most people never need them. With ``account``, the
+    Tools panel has the built-in tools' form (the chat tabs: each form costs every new session ~40 components)."""
     by_name = {param.name: box for param, box in zip(params.SAMPLING, boxes, strict=True)}
     with gr.Accordion("Parameters", open=False, elem_id=f"{tab}-parameters"):
         for param, box in zip(params.SAMPLING, boxes, strict=True):
@@ -143,7 +144,8 @@ def render_parameters(tab: str, boxes: list[gr.Component], account: builtin_pane
                 box.render()
     with gr.Accordion(params.TOOLS_PANEL, open=False, elem_id=f"{tab}-tools-panel"):
         tools_panel.render_tools(tab, by_name["tools"], by_name["tool_choice"])
-        builtin_panel.render(tab, by_name["tools"], account)
+        if account is not None:
+            builtin_panel.render(tab, by_name["tools"], account)
     with gr.Accordion(params.FORMAT_PANEL, open=False, elem_id=f"{tab}-format-panel"):
         tools_panel.render_response_format(tab, by_name["response_format"])
 

@@ -89,7 +89,7 @@ def test_an_account_without_graphs_is_told_how_to_make_one(page: Page, app_url: 
     standin.graphs = ()
     open_app(page, app_url, "Multi-turn")
     pick_tool(page, "multi", "Knowledge Graph")
-    expect(page.locator("#multi-graphs-status")).to_contain_text("no Knowledge Graphs yet")
+    expect(page.locator("#multi-graph-graph-ids")).to_contain_text("no Knowledge Graphs yet")
     standin.reset()  # the graphs are back: Refresh lists them
     page.locator("#multi-graphs-refresh").click()
     expect(page.locator("#multi-graph-graph-ids")).to_contain_text("Support tickets")
