@@ -9,6 +9,7 @@ reply (or its cells' replies), so every request takes the same checks and the sa
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import math
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -183,6 +184,41 @@ class ChatService:
                 async with aclosing(fan_out(replies)) as snapshots:
                     async for snapshot in snapshots:
                         yield snapshot
+
+    async def each_reply(
+        self, plans: Sequence[Plan], *, concurrency: int
+    ) -> AsyncIterator[tuple[int, ReplyUpdate | None]]:
+        """Each plan's finished reply (streamed), at most ``concurrency`` under way at once, as they finish.
+
+        The whole run holds one of the visitor's slots, as a comparison does; closing it (Stop) cancels every
+        request still under way or waiting, which closes its upstream stream. None: a reply that could not run.
+        """
+        if not plans:
+            return
+        with self._under_way.hold(plans[0].visitor):
+            async with self._client(plans[0].visitor_key) as writer:
+                gate, finished = asyncio.Semaphore(max(1, concurrency)), asyncio.Queue()
+
+                async def one(index: int, plan: Plan) -> None:
+                    final = None
+                    try:
+                        async with (
+                            gate,
+                            aclosing(self._generate(writer, plan, Cell(plan.model, plan.temperature))) as r,
+                        ):
+                            async for final in r:  # noqa: B007 (the last update is the reply)
+                                pass
+                    finally:
+                        finished.put_nowait((index, final))  # whatever happened, the run learns this one ended
+
+                tasks = [asyncio.create_task(one(index, plan)) for index, plan in enumerate(plans)]
+                try:
+                    for _ in plans:
+                        yield await finished.get()
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
 
     def visitor_key_url(self) -> str:
         """Where requests made with a visitor's own key go: WRITER_BASE_URL, else Writer's API. In offline
