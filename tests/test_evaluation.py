@@ -35,7 +35,7 @@ def test_fill_puts_each_value_in_once_braces_and_all(values: dict[str, str], glu
 def test_fill_names_the_first_missing_variable_and_reads_spaced_braces() -> None:
     assert evaluation.variables("Hi {{ name }}, from {{city}} to {{name}}") == ["name", "city"]
     assert evaluation.fill("Привет, {{ name }}!", {"name": "Мир {{x}}"}) == "Привет, Мир {{x}}!"
-    with pytest.raises(InvalidRequestError, match=r"Case 3 has no value for \{\{city\}\}: add a city column"):
+    with pytest.raises(InvalidRequestError, match=r"Case 3 has no value for \{\{city\}\}: fill its city cell"):
         evaluation.fill("{{name}} in {{city}}", {"name": "Ada"}, "Case 3")
 
 

@@ -33,7 +33,7 @@ def fill(template: str, values: Mapping[str, str], where: str = "This case") -> 
     naming the first variable the case has no value for."""
     missing = [name for name in variables(template) if name not in values]
     if missing:
-        raise InvalidRequestError(f"{where} has no value for {{{{{missing[0]}}}}}: add a {missing[0]} column.")
+        raise InvalidRequestError(f"{where} has no value for {{{{{missing[0]}}}}}: fill its {missing[0]} cell.")
     return VARIABLE.sub(lambda match: str(values[match.group(1)]), template)
 
 

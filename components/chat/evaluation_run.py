@@ -78,7 +78,7 @@ class Summary:
         return self.passed / self.cells if self.cells else 0.0
 
 
-async def run(
+def run(
     service: ChatService,
     visitor: str,
     own_key: str,
@@ -90,10 +90,25 @@ async def run(
     concurrency: int = DEFAULT_CONCURRENCY,
     only: Sequence[tuple[int, int]] | None = None,
 ) -> AsyncIterator[CellResult]:
-    """Every (case, configuration) cell, or ``only`` these, as each finishes. Raises InvalidRequestError before
-    anything is sent when the run cannot be made (no case, a case without a variable's value, too many columns)."""
+    """Every (case, configuration) cell, or ``only`` these, as each finishes. Raises InvalidRequestError at once,
+    before anything is sent, when the run cannot be made (no case, a case without a variable's value, too many
+    configurations)."""
     cells = list(only) if only is not None else [(c, k) for c in range(len(cases)) for k in range(len(configurations))]
     prompts = _prompts(template, cases, configurations, cells)
+    return _results(service, visitor, own_key, cases, configurations, checks, cells, prompts, concurrency)
+
+
+async def _results(
+    service: ChatService,
+    visitor: str,
+    own_key: str,
+    cases: Sequence[Mapping[str, str]],
+    configurations: Sequence[Configuration],
+    checks: Sequence[Check],
+    cells: Sequence[tuple[int, int]],
+    prompts: Sequence[tuple[str, str]],
+    concurrency: int,
+) -> AsyncIterator[CellResult]:
     planned: list[tuple[int, int, Plan]] = []
     for (case, column), (system, user) in zip(cells, prompts, strict=True):
         configuration = configurations[column]

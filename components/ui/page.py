@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 
 from components.chat.service import ChatService
 from components.settings import Settings
-from components.ui import compare_layout, compare_tab, evaluate_api, multi_turn, saving, single_turn
+from components.ui import compare_layout, compare_tab, evaluate_api, evaluate_tab, multi_turn, saving, single_turn
 from components.ui.assets import CSS, KEYBOARD
 from components.ui.bounds import MAX_REQUEST_BYTES, BodyLimit, BoundedTextbox
 from components.ui.listeners import ListenerTracking
@@ -78,6 +78,8 @@ def build_demo(settings: Settings) -> gr.Blocks:
             multi = multi_turn.render(service, own_key, CONCURRENCY_LIMIT)
         with gr.Tab("Compare", id="compare"):
             compare = compare_tab.render(service, own_key, CONCURRENCY_LIMIT)
+        with gr.Tab("Evaluate", id="evaluate"):
+            evaluate_tab.render(service, own_key)
         evaluate_api.register(service, CONCURRENCY_LIMIT)
         # Every model dropdown, with the choices it shows before the models (the compare tab's "(none)").
         dropdowns = [(single.controls.model, []), (multi.controls.model, []), (compare.model, [])]

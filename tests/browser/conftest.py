@@ -66,6 +66,7 @@ TAB_INPUTS = {
     "Single-turn": "#prompt textarea",
     "Multi-turn": "#chat-input textarea",
     "Compare": "#cmp-prompt textarea",
+    "Evaluate": "#eval-user textarea",
 }
 
 
@@ -74,7 +75,17 @@ def open_app(page: Page, url: str, tab: str = "Single-turn") -> None:
     page.goto(url)
     expect(page.get_by_role("tab", name="Single-turn")).to_be_visible()
     if tab != "Single-turn":
+        go_to_tab(page, tab)
+    expect(page.locator(TAB_INPUTS[tab])).to_be_visible()
+
+
+def go_to_tab(page: Page, tab: str) -> None:
+    """Open a tab as a person does: its name in the tab bar, or, on a narrow screen, under "More tabs"."""
+    if page.get_by_role("tab", name=tab).is_visible():
         page.get_by_role("tab", name=tab).click()
+    else:  # the tabs that do not fit are plain buttons in Gradio's overflow menu
+        page.get_by_role("button", name="More tabs").click()
+        page.locator(".overflow-dropdown button", has_text=tab).click()
     expect(page.locator(TAB_INPUTS[tab])).to_be_visible()
 
 

@@ -217,7 +217,7 @@ UNNAMED_CONTROLS = """() => [...document.querySelectorAll('textarea, input:not([
     .map((e) => e.outerHTML.slice(0, 120))"""
 
 
-@pytest.mark.parametrize("tab", ["Single-turn", "Multi-turn", "Compare"])
+@pytest.mark.parametrize("tab", ["Single-turn", "Multi-turn", "Compare", "Evaluate"])
 def test_every_control_has_a_name(page: Page, app_url: str, tab: str) -> None:
     open_app(page, app_url, tab)
     open_every_panel(page)

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from standin import Behaviour, StandIn, reply_text
-from tests.browser.conftest import REPLY, SCREENSHOT_DIR, open_app, wait_for_reply
+from tests.browser.conftest import REPLY, SCREENSHOT_DIR, go_to_tab, open_app, wait_for_reply
 
 CODE_REPLY = "Here you go:\n\n```python\nprint('fast')\n```\n\nAnd **bold** text."
 HOSTILE = (
@@ -37,7 +37,7 @@ def test_the_page_makes_no_request_beyond_127_0_0_1(page: Page, app_url: str, st
     ask_single(page, "hello")
     page.get_by_role("tab", name="Multi-turn").click()
     ask_chat(page, "hello", standin)
-    page.get_by_role("tab", name="Compare").click()  # its chart draws with Vega: served locally too
+    go_to_tab(page, "Compare")  # its chart draws with Vega: served locally too
     page.locator("#cmp-prompt textarea").fill("hello")
     page.locator("#cmp-versus").click()
     expect(page.locator("#cmp-chart")).to_be_visible()
@@ -109,7 +109,7 @@ def test_screenshots_of_every_tab(
         expect(page.locator(REPLY).last).to_have_text(reply_text(standin.chat_requests()[-1].body))
         assert page.locator("#chatbot").bounding_box()["height"] >= 400
         page.screenshot(path=SCREENSHOT_DIR / f"multi-turn-{theme}-{width}.png", full_page=True)
-        page.get_by_role("tab", name="Compare").click()
+        go_to_tab(page, "Compare")
         page.locator("#cmp-prompt textarea").fill("What's the fastest bird?")
         page.locator("#cmp-model-2 input").click()
         page.get_by_role("option", name="palmyra-x4").click()
@@ -122,5 +122,9 @@ def test_screenshots_of_every_tab(
         expect(page.locator("#cmp-chart canvas, #cmp-chart svg").first).to_be_visible()
         assert page.locator("#cmp-chart").bounding_box()["height"] >= 150  # drawn, not an empty box
         page.screenshot(path=SCREENSHOT_DIR / f"stream-vs-batch-{theme}-{width}.png", full_page=True)
+        go_to_tab(page, "Evaluate")
+        page.locator("#eval-run").click()
+        expect(page.locator("#eval-status")).to_contain_text("6 of 6 done")
+        page.screenshot(path=SCREENSHOT_DIR / f"evaluate-{theme}-{width}.png", full_page=True)
     finally:
         context.close()

@@ -1,0 +1,89 @@
+"""The Evaluate tab in a real browser: a template with variables, cases imported from a CSV file, a run of 5 cases
+on 2 configurations into the results grid, a mistake first, and Stop closing every request."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+from components.chat import evaluation
+from standin import Behaviour, StandIn
+from tests.browser.conftest import SCREENSHOT_DIR, open_app
+from tests.browser.test_first_use import LOW_CONTRAST
+
+COUNTRIES = [("France", "oui", "Paris"), ("Japan", "hai", "Tokyo"), ("Peru", "si", "Lima"),
+             ("Kenya", "ndiyo", "Nairobi"), ("Chile", "si", "Santiago")]  # fmt: skip
+
+
+def open_evaluate(page: Page, url: str) -> None:
+    open_app(page, url, "Evaluate")
+
+
+def import_cases(page: Page, folder: Path, rows: list[tuple[str, ...]]) -> None:
+    path = folder / "cases.csv"
+    columns = ["country", "word", "expected"]
+    path.write_text(evaluation.write_csv(columns, [dict(zip(columns, row, strict=True)) for row in rows]))
+    with page.expect_file_chooser() as chooser:
+        page.locator("#eval-import").click()
+    chooser.value.set_files(path)
+    expect(page.locator("#eval-status")).to_contain_text(f"Imported {len(rows)} cases")
+
+
+def test_a_five_case_two_configuration_run(page: Page, app_url: str, standin: StandIn, tmp_path: Path) -> None:
+    page.set_viewport_size({"width": 1280, "height": 1200})
+    open_evaluate(page, app_url)
+    page.locator("#eval-user textarea").fill("Capital of {{country}}? Say {{word}}.")
+    expect(page.locator("#eval-vars")).to_have_text(re.compile(r"\{\{country\}\}, \{\{word\}\}"))
+    # A mistake first: the cases have no word column yet. A clear message, nothing sent.
+    page.locator("#eval-run").click()
+    expect(page.locator("#eval-status")).to_contain_text("has no value for {{word}}")
+    assert standin.chat_requests() == []
+    expect(page.locator("#eval-run")).to_be_enabled()
+    import_cases(page, tmp_path, COUNTRIES)
+    page.locator("#eval-run").click()
+    expect(page.locator("#eval-status")).to_have_text("10 of 10 done: 10 passed.")
+    bodies = [record.body for record in standin.chat_requests()]
+    assert sorted((b["model"], b["messages"][-1]["content"]) for b in bodies) == sorted(
+        (model, f"Capital of {country}? Say {word}.") for model in ("palmyra-x5", "palmyra-x4")
+        for country, word, _ in COUNTRIES
+    )  # fmt: skip
+    assert {b["temperature"] for b in bodies if b["model"] == "palmyra-x4"} == {1.0}
+    grid = page.locator("#eval-grid")
+    for country, _, _ in COUNTRIES:
+        expect(grid).to_contain_text(country)
+    shown = grid.inner_text()  # what a person reads: each case's row, a cell per configuration
+    assert shown.count("PASS · Echo: Capital of Kenya? Say ndiyo.") == 2 and "FAIL" not in shown, shown
+    expect(page.locator("#eval-summary")).to_contain_text("5/5")
+    page.screenshot(path=str(SCREENSHOT_DIR / "evaluate.png"), full_page=True)
+
+
+def test_a_run_reads_well_in_dark_mode_and_on_a_phone(browser: Browser, app_url: str, standin: StandIn) -> None:
+    for options in ({"viewport": {"width": 1280, "height": 900}, "color_scheme": "dark"},
+                    {"viewport": {"width": 390, "height": 844}}):  # fmt: skip
+        context = browser.new_context(**options)
+        page = context.new_page()
+        try:
+            open_evaluate(page, app_url + ("?__theme=dark" if "color_scheme" in options else ""))
+            page.locator("#eval-run").click()
+            expect(page.locator("#eval-status")).to_contain_text("done: 6 passed")
+            if "color_scheme" in options:  # the suite's contrast bar is dark mode's (test_first_use.py)
+                assert page.evaluate(LOW_CONTRAST) == []
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= options["viewport"]["width"]
+        finally:
+            context.close()
+
+
+def test_stop_closes_every_request_of_the_run(page: Page, app_url: str, standin: StandIn, tmp_path: Path) -> None:
+    standin.default = Behaviour(chunk_delay=0.3)
+    open_evaluate(page, app_url)
+    page.locator("#eval-user textarea").fill("Capital of {{country}}? Say {{word}}.")
+    import_cases(page, tmp_path, COUNTRIES)
+    page.locator("#eval-run").click()
+    under_way = standin.wait_for_chat(4)
+    page.locator("#eval-stop").click()
+    expect(page.locator("#eval-run")).to_be_enabled()
+    for record in under_way:
+        assert record.wait_done(timeout=5) and record.disconnected
+    assert len(standin.chat_requests()) == 4  # the bound held, and the waiting ones were never sent
