@@ -37,7 +37,7 @@ import httpx
 from gradio_client import Client
 from writerai import AsyncWriter
 
-from bench import browser
+from bench import browser, evaluate
 from bench.procs import BENCH_KEY, Process, start_app, start_standin
 from bench.standin_server import BURST_MARKER, FAST_MARKER, LONG_MARKER
 from bench.ui_path import (
@@ -422,6 +422,22 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+async def evaluate_section(bench: Bench, repeats: int) -> None:
+    one, whole = await evaluate.wall_times(bench.url, repeats)
+    ideal, runs = evaluate.IDEAL, evaluate.CASES * evaluate.CONFIGURATIONS
+    bench.add(
+        Row(
+            "evaluate",
+            f"/evaluate, {evaluate.CASES} cases × {evaluate.CONFIGURATIONS} configurations, "
+            f"{evaluate.CONCURRENCY} at once: wall",
+            f"{whole:.2f} s = {whole / one:.1f}× one reply's {one:.2f} s (ideal {ideal:g}×; one by one {runs}×)",
+            target=f"≤ {evaluate.SLACK * ideal:g}× one",
+            met=whole / one <= evaluate.SLACK * ideal,
+            data={"one_s": one, "run_s": whole, "ratio": whole / one, "ideal_ratio": ideal},
+        )
+    )
+
+
 async def measure(args: argparse.Namespace, stack: ExitStack, log_dir: Path) -> list[Row]:
     standin, standin_url = start_standin(
         stack,
@@ -443,6 +459,7 @@ async def measure(args: argparse.Namespace, stack: ExitStack, log_dir: Path) -> 
             ("concurrency", lambda: concurrency(bench, max(1, args.repeats // 4))),
             ("fast upstream", lambda: fast_upstream(bench, max(5, args.repeats), args.burst_chunks)),
             ("long conversations", lambda: long_conversations(bench, max(5, args.repeats))),
+            ("evaluate", lambda: evaluate_section(bench, args.repeats)),
         ]
         raw_burst = math.nan
         for name, section in sections:

@@ -7,6 +7,7 @@ configurations (a column per optional parameter, read from params.SAMPLING) and 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -21,7 +22,10 @@ from components.chat.evaluation import EXPECTED, Check
 from components.chat.evaluation_run import CellResult, Configuration, Template
 from components.chat.kinds import InvalidRequestError
 from components.chat.service import ChatService
+from components.ui import evaluate_view as view
+from components.ui import saving
 from components.ui.bounds import BoundedTextbox
+from components.ui.evaluate_view import Run
 from components.ui.requests import visitor
 
 SYSTEM = "You are a helpful assistant. Answer in one short sentence."
@@ -44,14 +48,18 @@ class EvaluateTab:
     concurrency: gr.Slider
     run: gr.Button
     stop: gr.Button
+    rerun: gr.Button
     status: gr.Markdown
     grid: gr.Dataframe
+    detail: gr.Markdown
     summary: gr.Dataframe
+    as_csv: gr.DownloadButton
+    as_json: gr.DownloadButton
 
 
-def render(service: ChatService, own_key: gr.Textbox) -> EvaluateTab:
+def render(service: ChatService, own_key: gr.Textbox, exports: saving.Exports) -> EvaluateTab:
     tab = _layout(service)
-    _wire(tab, service, own_key)
+    _wire(tab, service, own_key, exports)
     return tab
 
 
@@ -81,12 +89,18 @@ def _layout(service: ChatService) -> EvaluateTab:
             with gr.Row():
                 run = gr.Button("Run", variant="primary", elem_id="eval-run")
                 stop = gr.Button("Stop", variant="stop", interactive=False, elem_id="eval-stop")
+            rerun = gr.Button("Run the failed cells again", size="sm", elem_id="eval-rerun")
     status = gr.Markdown(elem_classes="reply-info", elem_id="eval-status")
-    grid = gr.Dataframe(type="array", interactive=False, wrap=True, label="Results", visible=False, elem_id="eval-grid")
+    grid = gr.Dataframe(type="array", interactive=False, wrap=True, visible=False, elem_id="eval-grid",
+                        label="Results: pick a cell for its whole reply, checks and run card")  # fmt: skip
+    detail = gr.Markdown(elem_id="eval-detail")
     summary = gr.Dataframe(type="array", interactive=False, label="Per configuration", visible=False,
                            elem_id="eval-summary")  # fmt: skip
+    with gr.Row():
+        as_csv = gr.DownloadButton("Download results (CSV)", visible=False, size="sm", elem_id="eval-csv")
+        as_json = gr.DownloadButton("Download the run (JSON)", visible=False, size="sm", elem_id="eval-json")
     return EvaluateTab(system, user, variables, cases, import_csv, configurations, checks, concurrency, run, stop,
-                       status, grid, summary)  # fmt: skip
+                       rerun, status, grid, detail, summary, as_csv, as_json)  # fmt: skip
 
 
 def _variables_line(system: str, user: str) -> str:
@@ -94,7 +108,7 @@ def _variables_line(system: str, user: str) -> str:
     return "Variables: " + ", ".join(f"`{{{{{name}}}}}`" for name in found) if found else "No variables yet."
 
 
-def _wire(tab: EvaluateTab, service: ChatService, own_key: gr.Textbox) -> None:
+def _wire(tab: EvaluateTab, service: ChatService, own_key: gr.Textbox, exports: saving.Exports) -> None:
     def follow_variables(system: str, user: str, cases: pd.DataFrame) -> tuple[Any, Any]:
         """The cases' columns follow the variables as the person types: values kept by column name."""
         names = [*evaluation.variables(system, user), EXPECTED]
@@ -110,15 +124,23 @@ def _wire(tab: EvaluateTab, service: ChatService, own_key: gr.Textbox) -> None:
     controls = [tab.run, tab.stop]
     started = tab.run.click(lambda: (gr.update(interactive=False), gr.update(interactive=True)), outputs=controls,
                             queue=False, **_PRIVATE)  # fmt: skip
+    last = gr.State(None)  # the session's last run: a re-run of its failed cells, its summary beside the next
+    outputs = [tab.status, tab.grid, tab.summary, tab.as_csv, tab.as_json, last]
     running = started.then(
-        _runner(service),
-        inputs=[tab.system, tab.user, tab.cases, tab.configurations, tab.checks, tab.concurrency, own_key],
-        outputs=[tab.status, tab.grid, tab.summary],
+        _runner(service, exports),
+        inputs=[tab.system, tab.user, tab.cases, tab.configurations, tab.checks, tab.concurrency, own_key, last],
+        outputs=outputs,
         **_PRIVATE,
     )
+    again = tab.rerun.click(lambda: (gr.update(interactive=False), gr.update(interactive=True)), outputs=controls,
+                            queue=False, **_PRIVATE).then(
+        _rerunner(service, exports), inputs=[last, tab.concurrency, own_key], outputs=outputs, **_PRIVATE
+    )  # fmt: skip
+    tab.grid.select(view.detail, inputs=last, outputs=tab.detail, **_PRIVATE)
     idle = (gr.update(interactive=True), gr.update(interactive=False))
-    running.then(lambda: idle, outputs=controls, queue=False, **_PRIVATE)
-    tab.stop.click(lambda: idle, outputs=controls, cancels=[running], queue=False, **_PRIVATE)
+    for event in (running, again):
+        event.then(lambda: idle, outputs=controls, queue=False, **_PRIVATE)
+    tab.stop.click(lambda: idle, outputs=controls, cancels=[running, again], queue=False, **_PRIVATE)
 
 
 def _import(path: str | None) -> tuple[Any, str]:
@@ -132,37 +154,69 @@ def _import(path: str | None) -> tuple[Any, str]:
     return table, f"Imported {len(rows)} cases with the columns {', '.join(columns)}."
 
 
-def _runner(service: ChatService) -> Any:
+def _runner(service: ChatService, exports: saving.Exports) -> Any:
     async def run_in_tab(  # not "evaluate": a private event of that name would push /evaluate to /evaluate_1
         system: str, user: str, cases: pd.DataFrame, configurations: list[list[Any]], checks: list[list[Any]],
-        concurrency: float, own_key: str, request: gr.Request, progress: gr.Progress = gr.Progress(),  # noqa: B008
-    ) -> AsyncIterator[tuple[Any, Any, Any]]:  # fmt: skip
+        concurrency: float, own_key: str, last: Run | None, request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> AsyncIterator[tuple[Any, ...]]:  # fmt: skip
         try:
             records = cases.fillna("").astype(str).to_dict("records")
             rows = [_case(record) for record in records if any(value.strip() for value in record.values())]
             columns = [_configuration(row) for row in configurations if str(row[0]).strip()]
             tests = [Check(str(kind).strip(), str(value)) for kind, value in checks if str(kind).strip()]
-            run = evaluation_run.run(service, visitor(service, request), own_key or "", Template(system, user), rows,
-                                     columns, tests, concurrency=int(concurrency))  # fmt: skip
+            earlier = [*view.summary_rows(last), *last.earlier] if last else []
+            run = Run((last.number + 1) if last else 1, Template(system, user), rows, columns, tests, [], earlier)
+            cells = evaluation_run.run(service, visitor(service, request), own_key or "", run.template, rows,
+                                       columns, tests, concurrency=int(concurrency))  # fmt: skip
         except InvalidRequestError as problem:  # nothing stale stays on show: the last run's grid goes
-            yield f"⚠️ **Nothing sent:** {problem.message}", gr.update(visible=False), gr.update(visible=False)
+            yield f"⚠️ **Nothing sent:** {problem.message}", *(gr.update(visible=False),) * 4, gr.skip()
             return
-        done: list[CellResult] = []
-        total = len(rows) * len(columns)
-        yield (
-            f"Running {total} requests, {int(concurrency)} at once…",
-            _grid(rows, columns, done),
-            _summary(done, columns),
-        )
-        async with aclosing(run) as results:
-            async for result in results:
-                done.append(result)
-                progress((len(done), total), desc="Cells done")
-                yield f"{len(done)} of {total} done", _grid(rows, columns, done), _summary(done, columns)
-        passed = sum(result.passed for result in done)
-        yield f"{len(done)} of {total} done: {passed} passed.", _grid(rows, columns, done), _summary(done, columns)
+        async for shown in _show(run, cells, exports, visitor(service, request), progress):
+            yield shown
 
     return run_in_tab
+
+
+def _rerunner(service: ChatService, exports: saving.Exports) -> Any:
+    async def rerun_failed(
+        last: Run | None, concurrency: float, own_key: str, request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> AsyncIterator[tuple[Any, ...]]:  # fmt: skip
+        if last is None or not last.failed:
+            yield "No failed cells to run again.", *(gr.skip(),) * 5
+            return
+        cells = evaluation_run.run(service, visitor(service, request), own_key or "", last.template, last.rows,
+                                   last.columns, last.checks, concurrency=int(concurrency),
+                                   only=last.failed)  # fmt: skip
+        async for shown in _show(last, cells, exports, visitor(service, request), progress, again=True):
+            yield shown
+
+    return rerun_failed
+
+
+async def _show(
+    run: Run, cells: AsyncIterator[CellResult], exports: saving.Exports, visitor_id: str, progress: gr.Progress,
+    *, again: bool = False,
+) -> AsyncIterator[tuple[Any, ...]]:  # fmt: skip
+    """The grid and summary as cells finish; at the end, the downloads and the run kept for a re-run."""
+    fresh: list[CellResult] = []
+    total = len(run.failed) if again else len(run.rows) * len(run.columns)
+    shown = dataclasses.replace(run, done=list(run.done)) if again else run
+    hidden = (gr.update(visible=False),) * 2  # the last run's downloads, until this one is done
+    yield f"Running {total} requests…", view.grid(shown), view.summary(shown), *hidden, gr.skip()
+    async with aclosing(cells) as results:
+        async for result in results:
+            fresh.append(result)
+            shown.done = run.merged(fresh) if again else fresh
+            progress((len(fresh), total), desc="Cells done")
+            yield f"{len(fresh)} of {total} done", view.grid(shown), view.summary(shown), *view.SKIP, gr.skip()
+    line = f"{len(fresh)} of {total} done: {sum(r.passed for r in fresh)} passed."
+    try:
+        files = view.downloads(exports, visitor_id, shown)
+    except saving.ExportBudgetError as problem:
+        line, files = f"{line} {problem}", hidden
+    yield line, view.grid(shown), view.summary(shown), *files, shown
 
 
 def _case(record: dict[str, str]) -> dict[str, str]:
@@ -179,41 +233,3 @@ def _configuration(row: Sequence[Any]) -> Configuration:
     except (TypeError, ValueError):
         raise InvalidRequestError(f"{model}'s temperature must be a number, not {temperature!r}.") from None
     return Configuration(str(model).strip(), temperature, sampling, system_b or None)
-
-
-def _grid(rows: Sequence[dict[str, str]], columns: Sequence[Configuration], done: Sequence[CellResult]) -> Any:
-    """A row a case: its values, then a cell per configuration (✅/❌, the reply's start, its checks)."""
-    names = list(dict.fromkeys(name for row in rows for name in row))
-    headers = [*names, *(f"{i + 1}: {c.model} T {c.temperature:g}" for i, c in enumerate(columns))]
-    by_cell = {(r.case, r.configuration): r for r in done}
-    body = [
-        [*(row.get(name, "") for name in names), *(_cell(by_cell.get((i, k))) for k in range(len(columns)))]
-        for i, row in enumerate(rows)
-    ]
-    return gr.update(value=body, headers=headers, visible=True)
-
-
-def _cell(result: CellResult | None) -> str:
-    if result is None:
-        return "…"
-    if result.error:
-        return f"FAIL · {result.error}"
-    mark = "PASS ·" if result.passed else "FAIL ·"  # words: the table's monospace font has no check-mark glyphs
-    failed = [v.check for v in result.verdicts if not v.passed]
-    text = " ".join(result.text.split())
-    return f"{mark} {text[:160]}{'…' if len(text) > 160 else ''}" + (
-        f" (failed: {'; '.join(failed)})" if failed else ""
-    )
-
-
-def _summary(done: Sequence[CellResult], columns: Sequence[Configuration]) -> Any:
-    rows = [
-        [f"{s.configuration + 1}: {columns[s.configuration].model}", f"{s.passed}/{s.cells}",
-         _seconds(s.median_s), _seconds(s.p95_s), s.tokens]
-        for s in evaluation_run.summarize(done, len(columns))
-    ]  # fmt: skip
-    return gr.update(value=rows, headers=["configuration", "passed", "median", "p95", "tokens"], visible=True)
-
-
-def _seconds(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f} s"

@@ -44,7 +44,7 @@ class MultiTurnTab:
     controls: widgets.Controls
 
 
-def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) -> MultiTurnTab:
+def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int, exports: saving.Exports) -> MultiTurnTab:
     """Lay out the tab and wire its events."""
     with gr.Row(equal_height=False, elem_id="multi-layout"):
         # The settings column comes first in the page: ChatInterface tucks inputs that are not yet
@@ -75,7 +75,7 @@ def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int) ->
                 chat_interface=chat,
                 controls=controls,
                 known_models=lambda: service.models,
-                exports=saving.Exports(service.settings.export_bytes_per_hour, service.image_root),
+                exports=exports,
                 visitor=lambda request: visitor(service, request),
             )
     return MultiTurnTab(chat, controls)

@@ -72,14 +72,16 @@ def build_demo(settings: Settings) -> gr.Blocks:
         if settings.offline:
             gr.Markdown(OFFLINE_NOTICE, elem_id="offline-notice")
         own_key = _own_key_box(service)
+        # One budget of export bytes per visitor, whichever tab exports (the chat, an evaluation run).
+        exports = saving.Exports(settings.export_bytes_per_hour, service.image_root)
         with gr.Tab("Single-turn", id="single-turn"):
             single = single_turn.render(service, own_key, CONCURRENCY_LIMIT)
         with gr.Tab("Multi-turn", id="multi-turn"):
-            multi = multi_turn.render(service, own_key, CONCURRENCY_LIMIT)
+            multi = multi_turn.render(service, own_key, CONCURRENCY_LIMIT, exports)
         with gr.Tab("Compare", id="compare"):
             compare = compare_tab.render(service, own_key, CONCURRENCY_LIMIT)
         with gr.Tab("Evaluate", id="evaluate"):
-            evaluate_tab.render(service, own_key)
+            evaluate_tab.render(service, own_key, exports)
         evaluate_api.register(service, CONCURRENCY_LIMIT)
         # Every model dropdown, with the choices it shows before the models (the compare tab's "(none)").
         dropdowns = [(single.controls.model, []), (multi.controls.model, []), (compare.model, [])]

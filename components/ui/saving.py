@@ -52,7 +52,7 @@ _scratch = tempfile.TemporaryDirectory(prefix=_SCRATCH_PREFIX)  # removed when t
 _SCRATCH_AGE = 60  # seconds: by then Gradio has copied a file into its own cache, which it cleans itself
 
 
-def _export_path(stamp: str, suffix: str) -> Path:
+def _export_path(stamp: str, suffix: str, prefix: str = "palmyra-chat") -> Path:
     """A fresh path for an export; older ones, already served from Gradio's cache, are removed first."""
     scratch = Path(_scratch.name)
     for old in scratch.glob("*/*"):
@@ -60,7 +60,7 @@ def _export_path(stamp: str, suffix: str) -> Path:
             shutil.rmtree(old.parent, ignore_errors=True)
     folder = scratch / uuid.uuid4().hex  # one folder each: the file keeps a readable name, and never collides
     folder.mkdir()
-    return folder / f"palmyra-chat-{stamp}{suffix}"
+    return folder / f"{prefix}-{stamp}{suffix}"
 
 
 class ExportBudgetError(Exception):
@@ -99,16 +99,31 @@ class Exports:
         if known is None and (wait := self._budget.acquire(visitor, len(as_json) + len(as_markdown))) is not None:
             with self._lock:
                 del self._first_exported[digest]  # not exported after all
-            msg = (
-                f"Downloads paused: your exports wrote {self.bytes_per_hour / 1e6:g} MB in the last hour, "
-                f"this app's limit. They come back in {math.ceil(wait / 60)} min."
-            )
-            raise ExportBudgetError(msg)
+            raise ExportBudgetError(self._paused(wait))
         stamp = exported_at.strftime("%Y%m%d-%H%M%S")
         json_path, markdown_path = _export_path(stamp, ".json"), _export_path(stamp, ".md")
         json_path.write_bytes(as_json)
         markdown_path.write_bytes(as_markdown)
         return str(json_path), str(markdown_path)
+
+    def write_files(self, visitor: str, prefix: str, contents: Mapping[str, bytes]) -> list[str]:
+        """An export of other files (suffix → bytes), charged to the same budget; their paths, in order. Raises
+        ExportBudgetError."""
+        if (wait := self._budget.acquire(visitor, sum(len(data) for data in contents.values()))) is not None:
+            raise ExportBudgetError(self._paused(wait))
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        paths = []
+        for suffix, data in contents.items():
+            path = _export_path(stamp, suffix, prefix)
+            path.write_bytes(data)
+            paths.append(str(path))
+        return paths
+
+    def _paused(self, wait: float) -> str:
+        return (
+            f"Downloads paused: your exports wrote {self.bytes_per_hour / 1e6:g} MB in the last hour, "
+            f"this app's limit. They come back in {math.ceil(wait / 60)} min."
+        )
 
 
 _ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # what an export's digest is taken with: the time is not its content

@@ -3,6 +3,7 @@ on 2 configurations into the results grid, a mistake first, and Stop closing eve
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from components.chat import evaluation
 from standin import Behaviour, StandIn
 from tests.browser.conftest import SCREENSHOT_DIR, open_app
 from tests.browser.test_first_use import LOW_CONTRAST
+from tests.browser.test_saving import download
 
 COUNTRIES = [("France", "oui", "Paris"), ("Japan", "hai", "Tokyo"), ("Peru", "si", "Lima"),
              ("Kenya", "ndiyo", "Nairobi"), ("Chile", "si", "Santiago")]  # fmt: skip
@@ -56,7 +58,18 @@ def test_a_five_case_two_configuration_run(page: Page, app_url: str, standin: St
     shown = grid.inner_text()  # what a person reads: each case's row, a cell per configuration
     assert shown.count("PASS · Echo: Capital of Kenya? Say ndiyo.") == 2 and "FAIL" not in shown, shown
     expect(page.locator("#eval-summary")).to_contain_text("5/5")
+    page.locator("#eval-grid").get_by_text("PASS · Echo: Capital of Peru").first.click()  # a cell's details
+    expect(page.locator("#eval-detail")).to_contain_text("Case 3 on configuration")
+    expect(page.locator("#eval-detail")).to_contain_text("finish_reason stop")
     page.screenshot(path=str(SCREENSHOT_DIR / "evaluate.png"), full_page=True)
+    # The run, downloaded: a row a cell in the CSV; the whole run in the JSON.
+    _, rows = evaluation.read_csv(download(page, "#eval-csv", tmp_path).read_bytes())
+    assert len(rows) == 10 and {row["passed"] for row in rows} == {"True"}
+    assert {(row["country"], row["model"]) for row in rows} == {(c, m) for c, _, _ in COUNTRIES
+                                                                for m in ("palmyra-x5", "palmyra-x4")}  # fmt: skip
+    run = json.loads(download(page, "#eval-json", tmp_path).read_text())
+    assert run["template"]["user"] == "Capital of {{country}}? Say {{word}}." and len(run["results"]) == 10
+    assert [row["passed"] for row in run["summary"]] == [5, 5]
 
 
 def test_a_run_reads_well_in_dark_mode_and_on_a_phone(browser: Browser, app_url: str, standin: StandIn) -> None:
@@ -87,3 +100,26 @@ def test_stop_closes_every_request_of_the_run(page: Page, app_url: str, standin:
     for record in under_way:
         assert record.wait_done(timeout=5) and record.disconnected
     assert len(standin.chat_requests()) == 4  # the bound held, and the waiting ones were never sent
+
+
+def test_failed_cells_run_again_alone_and_an_earlier_run_stays_beside(
+    page: Page, app_url: str, standin: StandIn, tmp_path: Path
+) -> None:
+    standin.on_prompt("Kenya", Behaviour(status=400))  # Writer refuses these two cells
+    open_evaluate(page, app_url)
+    page.locator("#eval-user textarea").fill("Capital of {{country}}? Say {{word}}.")
+    import_cases(page, tmp_path, COUNTRIES)
+    page.locator("#eval-run").click()
+    expect(page.locator("#eval-status")).to_have_text("10 of 10 done: 8 passed.")
+    assert page.locator("#eval-grid").inner_text().count("FAIL · Writer rejected the request as invalid (400)") == 2
+    standin.reset()  # Writer takes them now
+    page.locator("#eval-rerun").click()
+    expect(page.locator("#eval-status")).to_have_text("2 of 2 done: 2 passed.")
+    again = [record.body["messages"][-1]["content"] for record in standin.chat_requests()]
+    assert again == ["Capital of Kenya? Say ndiyo."] * 2  # those two alone
+    assert "FAIL" not in page.locator("#eval-grid").inner_text()
+    expect(page.locator("#eval-summary")).to_contain_text("5/5")
+    page.locator("#eval-run").click()  # a second run: the first one's rows stay under it
+    expect(page.locator("#eval-status")).to_have_text("10 of 10 done: 10 passed.")
+    summary = page.locator("#eval-summary").inner_text()
+    assert re.search(r"^2\s", summary, re.MULTILINE) and re.search(r"^1\s", summary, re.MULTILINE), summary
