@@ -25,7 +25,7 @@ def _run(client: Client, cases: int, configurations: int, concurrency: int) -> f
         template=TEMPLATE,
         cases=[{"country": f"Country {n}"} for n in range(cases)],
         configurations=[{"model": "palmyra-x5", "temperature": 0.2 + 0.4 * k} for k in range(configurations)],
-        checks=[{"kind": "contains", "value": "Echo"}],
+        checks=[],  # the bench stand-in paces its own text: what is timed is the run, every cell answered
         concurrency=concurrency,
         api_name="/evaluate",
     )
