@@ -8,6 +8,7 @@ configurations (a column per optional parameter, read from params.SAMPLING) and 
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class EvaluateTab:
     variables: gr.Markdown
     cases: gr.Dataframe
     import_csv: gr.UploadButton
+    export_csv: gr.DownloadButton
     configurations: gr.Dataframe
     checks: gr.Dataframe
     concurrency: gr.Slider
@@ -74,7 +76,11 @@ def _layout(service: ChatService) -> EvaluateTab:
             cases = gr.Dataframe(CASES, headers=["country", EXPECTED], type="pandas", interactive=True,
                                  label="Test cases: a row a case; expected is optional",
                                  elem_id="eval-cases")  # fmt: skip
-            import_csv = gr.UploadButton("Import cases (CSV)", file_types=[".csv"], size="sm", elem_id="eval-import")
+            with gr.Row():
+                import_csv = gr.UploadButton("Import cases (CSV)", file_types=[".csv"], size="sm",
+                                             elem_id="eval-import")  # fmt: skip
+                export_csv = gr.DownloadButton("Download cases (CSV)", _default_cases_file(), size="sm",
+                                               elem_id="eval-export")  # fmt: skip
         with gr.Column(scale=2):
             configurations = gr.Dataframe(
                 [[model, 0.2, *[""] * len(params.NAMES), ""], ["palmyra-x4", 1.0, *[""] * len(params.NAMES), ""]],
@@ -99,8 +105,19 @@ def _layout(service: ChatService) -> EvaluateTab:
     with gr.Row():
         as_csv = gr.DownloadButton("Download results (CSV)", visible=False, size="sm", elem_id="eval-csv")
         as_json = gr.DownloadButton("Download the run (JSON)", visible=False, size="sm", elem_id="eval-json")
-    return EvaluateTab(system, user, variables, cases, import_csv, configurations, checks, concurrency, run, stop,
-                       rerun, status, grid, detail, summary, as_csv, as_json)  # fmt: skip
+    return EvaluateTab(system, user, variables, cases, import_csv, export_csv, configurations, checks, concurrency,
+                       run, stop, rerun, status, grid, detail, summary, as_csv, as_json)  # fmt: skip
+
+
+_SCRATCH = tempfile.TemporaryDirectory(prefix="palmyra-eval-")  # removed when the process exits
+
+
+def _default_cases_file() -> str:
+    """The example cases as a CSV file, written once at start: the download works before any edit."""
+    path = Path(_SCRATCH.name) / "palmyra-cases.csv"
+    path.write_text(evaluation.write_csv(["country", EXPECTED], [dict(zip(("country", EXPECTED), row, strict=True))
+                                                                  for row in CASES]), encoding="utf-8")  # fmt: skip
+    return str(path)
 
 
 def _variables_line(system: str, user: str) -> str:
@@ -121,6 +138,18 @@ def _wire(tab: EvaluateTab, service: ChatService, own_key: gr.Textbox, exports: 
     gr.on([tab.system.change, tab.user.change], follow_variables, inputs=[tab.system, tab.user, tab.cases],
           outputs=[tab.variables, tab.cases], queue=False, trigger_mode="always_last", **_PRIVATE)  # fmt: skip
     tab.import_csv.upload(_import, inputs=tab.import_csv, outputs=[tab.cases, tab.status], **_PRIVATE)
+
+    def cases_file(cases: pd.DataFrame, request: gr.Request) -> Any:
+        """The cases as CSV, remade as they change: the download is one click (a click's answer comes too late)."""
+        text = evaluation.write_csv(list(cases.columns), cases.fillna("").astype(str).to_dict("records"))
+        try:
+            (path,) = exports.write_files(visitor(service, request), "palmyra-cases", {".csv": text.encode()})
+        except saving.ExportBudgetError:
+            return gr.update(value=None, interactive=False)
+        return gr.update(value=path, interactive=True)
+
+    gr.on([tab.cases.change], cases_file, inputs=tab.cases, outputs=tab.export_csv, trigger_mode="always_last",
+          show_progress="hidden", **_PRIVATE)  # fmt: skip
     controls = [tab.run, tab.stop]
     started = tab.run.click(lambda: (gr.update(interactive=False), gr.update(interactive=True)), outputs=controls,
                             queue=False, **_PRIVATE)  # fmt: skip

@@ -44,6 +44,9 @@ def test_a_five_case_two_configuration_run(page: Page, app_url: str, standin: St
     assert standin.chat_requests() == []
     expect(page.locator("#eval-run")).to_be_enabled()
     import_cases(page, tmp_path, COUNTRIES)
+    # The cases go out as they came in (a CSV round trip through the page).
+    columns, exported = evaluation.read_csv(download(page, "#eval-export", tmp_path).read_bytes())
+    assert columns == ["country", "word", "expected"] and [tuple(r.values()) for r in exported] == COUNTRIES
     page.locator("#eval-run").click()
     expect(page.locator("#eval-status")).to_have_text("10 of 10 done: 10 passed.")
     bodies = [record.body for record in standin.chat_requests()]
