@@ -10,7 +10,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from components.chat import tool_data
+from components.chat import builtin_tools, tool_data
 from standin import StandIn
 from tests.browser.conftest import SCREENSHOT_DIR, open_app
 from tests.browser.test_multi_turn import send, wait_idle
@@ -21,9 +21,11 @@ NOTICE = '#chatbot [data-testid="bot"]:has(.thought-group)'
 
 
 def pick_tool(page: Page, tab: str, label: str) -> None:
-    """Open the tab's Tools panel and pick one of Writer's built-in tools."""
+    """Open the tab's Tools panel and pick one of Writer's built-in tools; its entry shows in the list."""
     page.locator("button.label-wrap:visible", has_text="Tools").first.click()
     page.locator(f"#{tab}-builtin").get_by_text(label, exact=True).click()
+    kind = next(tool.type for tool in builtin_tools.TOOLS if tool.label == label)
+    expect(page.locator(f"#{tab}-tools textarea")).to_have_value(re.compile(f'"type": "{kind}"'))
 
 
 def sent_tools(page: Page, tab: str) -> list[dict]:
@@ -113,6 +115,7 @@ def test_translation_says_it_does_not_stream_and_shows_the_reply_whole(
     pick_tool(page, "single", "Translation")
     expect(page.locator("#single-builtin-translation").first).to_contain_text("does not stream")
     page.locator("#single-translation-target-language-code textarea").fill("fr")
+    expect(page.locator("#single-tools textarea")).to_have_value(re.compile('"target_language_code": "fr"'))
     submit(page, "Good morning")
     (record,) = standin.wait_for_chat(1)
     assert record.body["stream"] is True

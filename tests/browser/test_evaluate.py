@@ -23,6 +23,12 @@ def open_evaluate(page: Page, url: str) -> None:
     open_app(page, url, "Evaluate")
 
 
+def set_template(page: Page) -> None:
+    """Type the user message; its variables show (and the cases' columns follow) before anything else."""
+    page.locator("#eval-user textarea").fill("Capital of {{country}}? Say {{word}}.")
+    expect(page.locator("#eval-vars")).to_have_text(re.compile(r"\{\{country\}\}, \{\{word\}\}"))
+
+
 def import_cases(page: Page, folder: Path, rows: list[tuple[str, ...]]) -> None:
     path = folder / "cases.csv"
     columns = ["country", "word", "expected"]
@@ -36,8 +42,7 @@ def import_cases(page: Page, folder: Path, rows: list[tuple[str, ...]]) -> None:
 def test_a_five_case_two_configuration_run(page: Page, app_url: str, standin: StandIn, tmp_path: Path) -> None:
     page.set_viewport_size({"width": 1280, "height": 1200})
     open_evaluate(page, app_url)
-    page.locator("#eval-user textarea").fill("Capital of {{country}}? Say {{word}}.")
-    expect(page.locator("#eval-vars")).to_have_text(re.compile(r"\{\{country\}\}, \{\{word\}\}"))
+    set_template(page)
     # A mistake first: the cases have no word column yet. A clear message, nothing sent.
     page.locator("#eval-run").click()
     expect(page.locator("#eval-status")).to_contain_text("has no value for {{word}}")
@@ -94,7 +99,7 @@ def test_a_run_reads_well_in_dark_mode_and_on_a_phone(browser: Browser, app_url:
 def test_stop_closes_every_request_of_the_run(page: Page, app_url: str, standin: StandIn, tmp_path: Path) -> None:
     standin.default = Behaviour(chunk_delay=0.3)
     open_evaluate(page, app_url)
-    page.locator("#eval-user textarea").fill("Capital of {{country}}? Say {{word}}.")
+    set_template(page)
     import_cases(page, tmp_path, COUNTRIES)
     page.locator("#eval-run").click()
     under_way = standin.wait_for_chat(4)
@@ -110,7 +115,7 @@ def test_failed_cells_run_again_alone_and_an_earlier_run_stays_beside(
 ) -> None:
     standin.on_prompt("Kenya", Behaviour(status=400))  # Writer refuses these two cells
     open_evaluate(page, app_url)
-    page.locator("#eval-user textarea").fill("Capital of {{country}}? Say {{word}}.")
+    set_template(page)
     import_cases(page, tmp_path, COUNTRIES)
     page.locator("#eval-run").click()
     expect(page.locator("#eval-status")).to_have_text("10 of 10 done: 8 passed.")
