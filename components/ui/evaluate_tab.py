@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from components.chat import evaluation, evaluation_run, params
+from components.chat import conversation, evaluation, evaluation_run, params
 from components.chat.evaluation import EXPECTED, Check
 from components.chat.evaluation_run import CellResult, Configuration, Template
 from components.chat.kinds import InvalidRequestError
@@ -69,8 +69,9 @@ def _layout(service: ChatService) -> EvaluateTab:
     model = service.settings.model
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
-            system = BoundedTextbox(SYSTEM, label="System message", lines=2, max_length=60_000, elem_id="eval-system")
-            user = BoundedTextbox(USER, label="User message: {{name}} marks a variable", lines=3, max_length=60_000,
+            limit = conversation.MAX_PROMPT_CHARS
+            system = BoundedTextbox(SYSTEM, label="System message", lines=2, max_length=limit, elem_id="eval-system")
+            user = BoundedTextbox(USER, label="User message: {{name}} marks a variable", lines=3, max_length=limit,
                                   elem_id="eval-user")  # fmt: skip
             variables = gr.Markdown(_variables_line(SYSTEM, USER), elem_classes="reply-info", elem_id="eval-vars")
             cases = gr.Dataframe(CASES, headers=["country", EXPECTED], type="pandas", interactive=True,
