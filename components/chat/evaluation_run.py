@@ -13,7 +13,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.chat import evaluation, tool_params
+from components.chat import conversation, evaluation, tool_params
 from components.chat.evaluation import Check, Verdict
 from components.chat.kinds import InvalidRequestError
 from components.chat.service import Ask, ChatService, Plan
@@ -217,7 +217,12 @@ def read_request(
     if not isinstance(checks, list) or not all(isinstance(c, dict) and isinstance(c.get("kind"), str) for c in checks):
         raise InvalidRequestError('checks must be a list of {"kind", "value"} objects.')
     columns = [
-        Configuration(str(c.get("model")), c.get("temperature", 1.0), dict(c.get("parameters") or {}), c.get("system"))
+        Configuration(
+            str(c.get("model")),
+            c.get("temperature", conversation.DEFAULT_TEMPERATURE),
+            dict(c.get("parameters") or {}),
+            c.get("system"),
+        )
         for c in configurations
     ]
     return (

@@ -62,10 +62,7 @@ _IMAGE_HELPER = (
 
 def python_sync(request: Mapping[str, Any]) -> str:
     """A script using ``writerai.Writer``."""
-    request, files = _image_files(request)
-    arguments = _call_arguments(request, "    ")
-    for marker, name, mime in files:
-        arguments = arguments.replace(repr(marker), f'image_url("{name}", "{mime}")')
+    request, files, arguments = _python_arguments(request, "    ")
     return (
         f"{_files_note(files, '# ')}{'import base64' + chr(10) if files else ''}import os\n\n"
         f"from writerai import Writer{_IMAGE_HELPER if files else ''}\n\n"
@@ -79,10 +76,7 @@ def python_sync(request: Mapping[str, Any]) -> str:
 
 def python_async(request: Mapping[str, Any]) -> str:
     """A script using ``writerai.AsyncWriter``."""
-    request, files = _image_files(request)
-    arguments = _call_arguments(request, "        ")
-    for marker, name, mime in files:
-        arguments = arguments.replace(repr(marker), f'image_url("{name}", "{mime}")')
+    request, files, arguments = _python_arguments(request, "        ")
     return (
         f"{_files_note(files, '# ')}import asyncio\n{'import base64' + chr(10) if files else ''}import os\n\n"
         f"from writerai import AsyncWriter{_IMAGE_HELPER if files else ''}\n\n\n"
@@ -115,6 +109,15 @@ def curl(request: Mapping[str, Any]) -> str:
         )
         + "\n"
     )
+
+
+def _python_arguments(request: Mapping[str, Any], indent: str) -> tuple[dict[str, Any], list[Any], str]:
+    """The call's arguments for a Python snippet, each image read by ``image_url`` from its file."""
+    request, files = _image_files(request)
+    arguments = _call_arguments(request, indent)
+    for marker, name, mime in files:
+        arguments = arguments.replace(repr(marker), f'image_url("{name}", "{mime}")')
+    return request, files, arguments
 
 
 def _image_files(request: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:

@@ -159,7 +159,9 @@ def _widget(field: Field, elem_id: str, account: Account, note: str = "") -> gr.
     if field.kind == GRAPHS:
         return gr.CheckboxGroup([], value=[], **common)
     lines = 2 if field.kind == LINES else 1
-    return gr.Textbox(_shown(field, field.default), lines=lines, max_lines=6, max_length=2_000, **common)
+    return gr.Textbox(
+        _shown(field, field.default), lines=lines, max_lines=6, max_length=builtin_tools.MAX_TEXT, **common
+    )
 
 
 def _shown(field: Field, value: Any) -> Any:

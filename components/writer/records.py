@@ -134,10 +134,12 @@ def take_tool_data(info: RunCard, message: Any) -> None:
     """
     for key in TOOL_DATA_KEYS:
         value = getattr(message, key, None)
-        if hasattr(value, "model_dump"):
-            value = value.model_dump(mode="json", by_alias=True, exclude_none=False)
-        if isinstance(value, dict) and any(item is not None for item in value.values()):
-            info.tool_data[key] = value
+        # Every chunk carries the all-null graph_data: looked at, not converted (this runs once per chunk).
+        is_model = hasattr(value, "model_dump")
+        fields = {**vars(value), **(getattr(value, "__pydantic_extra__", None) or {})} if is_model else value
+        if not isinstance(fields, dict) or all(item is None for item in fields.values()):
+            continue
+        info.tool_data[key] = value.model_dump(mode="json", by_alias=True) if is_model else value
 
 
 def take_logprobs(info: RunCard, logprobs: Any) -> None:
