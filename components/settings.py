@@ -22,6 +22,10 @@ DEFAULT_MODEL = "palmyra-x5"
 FALLBACK_MODELS: tuple[str, ...] = ("palmyra-x5", "palmyra-x4")
 
 
+# Where the rate limit may count (the `limits` library's storage URIs): memory, or a Redis server.
+STORAGE_SCHEMES = ("memory://", "redis://", "rediss://", "redis+unix://")
+
+
 class SettingsError(ValueError):
     """A setting in the environment has a value the app cannot use."""
 
@@ -40,6 +44,8 @@ class Settings:
     # Spending the owner's key: on a public Space visitors bring their own unless the owner allows otherwise.
     visitor_key_required: bool = False
     rate_limit_per_minute: int = 20  # requests per session or IP; 0 turns the limit off
+    # Where the rate limit counts: None (this process's memory), or redis://… so that replicas count together.
+    rate_limit_storage: str | None = None
     # The rate limit counts per visitor address, never per session (a new session costs nothing). Behind
     # proxies, the address is the one the last trusted proxy added to X-Forwarded-For: this many hops.
     trusted_proxy_hops: int = 0
@@ -77,6 +83,7 @@ class Settings:
             ),
             visitor_key_required=_choice(get, "VISITOR_KEY", {"required": True, "optional": False}, on_spaces),
             rate_limit_per_minute=_number(get, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, int),
+            rate_limit_storage=_storage(get("RATE_LIMIT_STORAGE")),
             trusted_proxy_hops=_number(get, "TRUSTED_PROXY_HOPS", 1 if on_spaces else 0, int),
             context_tokens=_number(get, "WRITER_CONTEXT_TOKENS", cls.context_tokens, int),
             session_capacity=max(1, _number(get, "SESSION_CAPACITY", cls.session_capacity, int)),
@@ -105,6 +112,14 @@ def _number(get: Callable[[str], str | None], name: str, default: T, kind: Calla
         msg = f"{name} must be a number of at least 0, not {raw!r}"
         raise SettingsError(msg)
     return value
+
+
+def _storage(uri: str | None) -> str | None:
+    if uri is not None and not uri.startswith(STORAGE_SCHEMES):
+        shown = uri.split("://", 1)[0] + "://…" if "://" in uri else "a value without a scheme"
+        msg = f"RATE_LIMIT_STORAGE must start with one of {', '.join(STORAGE_SCHEMES)}, not {shown}"
+        raise SettingsError(msg)
+    return uri
 
 
 def _choice(get: Callable[[str], str | None], name: str, options: dict[str, bool], default: bool) -> bool:

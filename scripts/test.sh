@@ -10,16 +10,21 @@ CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/lib/chromium/chromium}"
 
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
-# The browser tests drive Debian's Chromium (Playwright's own download cannot work offline).
-# Install it once; skip when present. Without apt the browser tests skip, except under CI=true.
-if [ ! -x "$CHROMIUM_PATH" ]; then
+# Debian packages the tests drive: Chromium for the browser tests (Playwright's own download cannot work
+# offline), HAProxy and Redis for the replica tests. Installed once; skipped when present. Without apt
+# those tests skip, except under CI=true.
+MISSING=()
+[ -x "$CHROMIUM_PATH" ] || MISSING+=(chromium)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || MISSING+=(haproxy)
+command -v redis-server >/dev/null 2>&1 || MISSING+=(redis-server)
+if [ "${#MISSING[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${MISSING[@]}" >/dev/null
   else
-    echo "apt-get not found: cannot install Chromium; the browser tests will be skipped." >&2
+    echo "apt-get not found: cannot install ${MISSING[*]}; the tests that need them will be skipped." >&2
   fi
 fi
 

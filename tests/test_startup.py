@@ -24,6 +24,11 @@ def run_app(*args: str, **environ: str) -> subprocess.CompletedProcess[str]:
     [
         ("WRITER_TIMEOUT", "thirty", "WRITER_TIMEOUT must be a number of at least 0, not 'thirty'"),
         ("VISITOR_KEY", "sometimes", "VISITOR_KEY must be one of required, optional, not 'sometimes'"),
+        (  # a URI may carry a password: the reason shows its scheme alone
+            "RATE_LIMIT_STORAGE",
+            "mysql://user:s3cret@db/0",
+            "RATE_LIMIT_STORAGE must start with one of memory://, redis://, rediss://, redis+unix://, not mysql://…",
+        ),
     ],
 )
 def test_a_bad_setting_stops_the_app_with_one_line_and_status_2(name: str, value: str, reason: str) -> None:

@@ -24,7 +24,7 @@ from writerai import AsyncWriter
 
 from components.chat import conversation, images
 from components.chat.compare import Cell, fan_out
-from components.chat.limits import ConcurrencyLimit, RateLimiter
+from components.chat.limits import ConcurrencyLimit, RateLimiter, SharedCounts
 from components.chat.params import InvalidRequestError, Sampling
 from components.chat.runs import InFlight
 from components.settings import FALLBACK_MODELS, Settings
@@ -101,7 +101,7 @@ class ChatService:
         self.image_root = image_root
         self.runs = InFlight()  # what each visitor's tabs are generating, so that Stop can say what it stopped
         self._listed: list[str] = []  # filled from GET /v1/models on the first page load
-        self._limiter = RateLimiter(settings.rate_limit_per_minute)
+        self._limiter = RateLimiter(settings.rate_limit_per_minute, counts=SharedCounts(settings.rate_limit_storage))
         self._under_way = ConcurrencyLimit(settings.max_requests_at_once)  # slots and connections a visitor holds
 
     @property

@@ -26,7 +26,11 @@ def visitor(service: ChatService, request: gr.Request | None) -> str:
     if request is None:
         return "anonymous"
     peer = request.client.host if request.client else None
-    return visitor_of(peer, request.headers.get("x-forwarded-for"), service.settings.trusted_proxy_hops)
+    # Several X-Forwarded-For lines are one list (RFC 9110): HAProxy adds its own line after the visitor's.
+    headers = request.headers
+    lines = headers.getlist("x-forwarded-for") if hasattr(headers, "getlist") else [headers.get("x-forwarded-for")]
+    forwarded = ", ".join(line for line in lines if line) or None
+    return visitor_of(peer, forwarded, service.settings.trusted_proxy_hops)
 
 
 def session_of(request: gr.Request | None) -> str | None:

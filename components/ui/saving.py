@@ -25,7 +25,7 @@ from typing import Any
 import gradio as gr
 
 from components.chat import params, transcript, transcript_markdown
-from components.chat.limits import RateLimiter
+from components.chat.limits import RateLimiter, SharedCounts
 from components.chat.params import Sampling
 from components.chat.transcript import ChatSettings, Transcript, TranscriptError
 from components.ui import saved_chats
@@ -81,7 +81,10 @@ class Exports:
     def __init__(self, bytes_per_hour: int, image_root: Path | None = None) -> None:
         self.bytes_per_hour = bytes_per_hour
         self.image_root = image_root  # where the chat's images are: exported as data URLs, imported back there
-        self._budget = RateLimiter(bytes_per_hour, window=EXPORT_MAX_AGE)
+        # In this process's memory (the files are on this replica's disk), one number per visitor however many
+        # bytes: a fixed window from their first export.
+        counts = SharedCounts(moving=False)
+        self._budget = RateLimiter(bytes_per_hour, window=EXPORT_MAX_AGE, counts=counts, name="export-bytes")
         self._first_exported: OrderedDict[str, datetime] = OrderedDict()
         self._lock = threading.Lock()
 

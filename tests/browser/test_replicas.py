@@ -1,0 +1,62 @@
+"""Two replicas behind HAProxy in a real browser: a chat saved on one replica opens, whole, on the other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from deploy import Deployment
+from deploy.processes import free_port
+from standin import StandIn, reply_text
+from tests.browser.conftest import REPLY, SCREENSHOT_DIR, open_app
+from tests.browser.test_saving import SAVED, send
+from tests.replicas import COOKIE, RedisServer, deployment_env, require
+
+
+@pytest.fixture(scope="module")
+def deployment(standin_server: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    require("haproxy", "haproxy")
+    redis_server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    try:
+        with Deployment(
+            replicas=2,
+            port=free_port(),
+            redis_url=redis_server.url,
+            env=deployment_env(standin_server),
+            log_dir=tmp_path_factory.mktemp("deployment"),
+        ) as started:
+            yield started
+    finally:
+        redis_server.stop()
+
+
+def replica_of(page: Page) -> str:
+    return next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == COOKIE)
+
+
+def test_a_chat_saved_on_one_replica_opens_whole_on_the_other(
+    page: Page, deployment: Deployment, standin: StandIn
+) -> None:
+    open_app(page, deployment.url, "Multi-turn")
+    first_replica = replica_of(page)
+    first = send(page, standin, "remember the cheetah")
+    expect(page.locator(SAVED)).to_contain_text("remember the cheetah")
+
+    # The visitor comes back and lands on the other replica (as after the first one was taken out).
+    other = {"r1": "r2", "r2": "r1"}[first_replica]
+    page.context.add_cookies([{"name": COOKIE, "value": other, "url": deployment.url}])
+    page.reload()
+    open_app(page, deployment.url, "Multi-turn")
+    assert replica_of(page) == other
+    page.locator(SAVED).get_by_text("remember the cheetah").click()
+    expect(page.locator(REPLY).last).to_have_text(reply_text(first))
+    after = send(page, standin, "and the slowest animal?")
+    assert [m["content"] for m in after["messages"][1:]] == [
+        "remember the cheetah",
+        reply_text(first),
+        "and the slowest animal?",
+    ]
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOT_DIR / f"replicas-saved-chat-on-{other}.png")
