@@ -142,6 +142,13 @@ def summary(figures: Figures) -> list[tuple[str, str, str, bool | None, dict]]:
             target = f"≤ {TARGET_RATIO}× 1 replica, errors 0 (here {two / one:.2f}×)"
             met = two / one <= TARGET_RATIO and errors == 0
             rows.append((f"{SESSIONS} sessions through HAProxy, 2 replicas", value, target, met, data))
+    # Each reply costs the same CPU on any replica, so with k cores serving k replicas (the stand-in, HAProxy
+    # and the load generator elsewhere) the wall time is about the larger of one reply and the CPU shared by k.
+    cpu = statistics.median(run.app_cpu_s for run in figures.runs[1])
+    estimates = {cores: max(figures.one_reply_s, cpu / cores) for cores in (1, 2, 4, 8)}
+    shown = ", ".join(f"{cores} → {wall:.1f} s" for cores, wall in estimates.items())
+    value = f"{SESSIONS} replies need {cpu:.1f} s of app CPU; estimated wall with k cores and k replicas: {shown}"
+    rows.append(("how it scales with cores", value, "", None, {"app_cpu_s": cpu, "estimates_s": estimates}))
     return rows
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import redis
 
+from components.settings import Settings, SettingsError
 from deploy.processes import Child, DeployError, accepts, answers, free_port, spawn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,25 +75,32 @@ class Deployment:
     def start(self) -> None:
         if self.replicas < 1:
             raise DeployError("at least one replica")
+        shared = self.shared_settings()  # before anything starts: a bad setting stops the command at once
         self.replica_ports = self.replica_ports or [free_port() for _ in range(self.replicas)]
-        self.redis_url = self.redis_url or self.env.get("RATE_LIMIT_STORAGE") or self._start_redis()
-        # Not a secret (the page receives it): it only decides which saved chats a page can read, so every
-        # replica needs the same one. A new one per start hides the chats saved before, as a restart does.
-        history_key = self.env.get("CHAT_HISTORY_KEY") or secrets.token_urlsafe(24)
+        self.redis_url = self.redis_url or shared.get("RATE_LIMIT_STORAGE") or self._start_redis()
+        shared["RATE_LIMIT_STORAGE"] = self.redis_url
         for number, port in enumerate(self.replica_ports, start=1):
-            env = {
-                **self.env,
-                "GRADIO_SERVER_NAME": "127.0.0.1",
-                "GRADIO_SERVER_PORT": str(port),
-                "RATE_LIMIT_STORAGE": self.redis_url,
-                "CHAT_HISTORY_KEY": history_key,
-                # HAProxy appends the visitor's address: one more trusted hop than the app had on its own.
-                "TRUSTED_PROXY_HOPS": str(int(self.env.get("TRUSTED_PROXY_HOPS") or 0) + 1),
-            }
+            env = {**shared, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
             self._spawn(f"replica-{number}", self.app_command, env)
         for number, url in enumerate(self.replica_urls, start=1):
             self.children[f"replica-{number}"].wait_until(answers(f"{url}robots.txt"), "serving")
         self._start_haproxy()
+
+    def shared_settings(self) -> dict[str, str]:
+        """The environment every replica gets: this one's, checked as app.py checks it, with what must be the same
+        in all of them. Raises DeployError for a setting the app cannot use."""
+        try:
+            hops = Settings.from_env(self.env).trusted_proxy_hops
+        except SettingsError as error:
+            raise DeployError(str(error)) from None
+        return {
+            **self.env,
+            # Not a secret (the page receives it): it only decides which saved chats a page can read, so every
+            # replica needs the same one. A new one per start hides the chats saved before, as a restart does.
+            "CHAT_HISTORY_KEY": self.env.get("CHAT_HISTORY_KEY") or secrets.token_urlsafe(24),
+            # HAProxy appends the visitor's address: one more trusted hop than the app has on its own.
+            "TRUSTED_PROXY_HOPS": str(hops + 1),
+        }
 
     def stop(self) -> None:
         """Stop everything this deployment started: the proxy first (no new requests), then the replicas, then Redis."""

@@ -20,7 +20,7 @@ import pytest
 from gradio_client import Client
 
 from deploy import ROOT, Deployment
-from deploy.processes import free_port
+from deploy.processes import DeployError, free_port
 from standin import Behaviour, StandIn
 from tests.conftest import SYSTEM, TEST_KEY, reply_of, run_async
 from tests.replicas import RATE_LIMIT, RedisServer, Visitor, deployment_env, log_text, ports_closed, require, shown
@@ -49,6 +49,43 @@ def deployment(
         log_dir=tmp_path_factory.mktemp("deployment"),
     ) as started:
         yield started
+
+
+def test_the_committed_haproxy_configuration_is_valid_with_a_server_line_per_replica(tmp_path: Path) -> None:
+    deployment = Deployment(replicas=3, replica_ports=[7001, 7002, 7003])
+    config = deployment.haproxy_config()
+    assert re.findall(r"^\s*server .*$", config, re.MULTILINE) == [
+        f"    server r{n} 127.0.0.1:700{n} check cookie r{n}" for n in (1, 2, 3)
+    ]
+    (tmp_path / "haproxy.cfg").write_text(config)
+    checked = subprocess.run(
+        [require("haproxy", "haproxy"), "-c", "-f", str(tmp_path / "haproxy.cfg")],
+        env={"PALMYRA_BIND": "127.0.0.1:7000"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("environ", "hops"),
+    [({}, "1"), ({"TRUSTED_PROXY_HOPS": "1"}, "2"), ({"SPACE_ID": "someone/palmyra"}, "2")],
+)
+def test_every_replica_trusts_haproxy_as_one_more_hop_and_shares_one_history_key(
+    environ: dict[str, str], hops: str
+) -> None:
+    shared = Deployment(env=environ).shared_settings()
+    assert shared["TRUSTED_PROXY_HOPS"] == hops
+    assert len(shared["CHAT_HISTORY_KEY"]) >= 32
+    assert Deployment(env={"CHAT_HISTORY_KEY": "ours"}).shared_settings()["CHAT_HISTORY_KEY"] == "ours"
+
+
+def test_a_bad_setting_stops_the_deployment_before_anything_starts() -> None:
+    deployment = Deployment(env={"WRITER_TIMEOUT": "thirty"})
+    with pytest.raises(DeployError, match="WRITER_TIMEOUT must be a number of at least 0, not 'thirty'"):
+        deployment.start()
+    assert deployment.children == {}
 
 
 async def converse(url: str, sessions: int, turns: int, prefix: str = "10.1") -> list[tuple[str, list]]:
