@@ -50,6 +50,7 @@ class Run:
 
 @dataclass
 class Figures:
+    sessions: int = SESSIONS  # visitors at once in each run
     runs: dict[int, list[Run]] = field(default_factory=dict)  # by replica count
     one_reply_s: float = 0.0  # one visitor alone, through the 1-replica deployment
 
@@ -100,11 +101,16 @@ def _deployment(replicas: int, standin_url: str, log_dir: Path) -> Deployment:
     return Deployment(replicas=replicas, port=free_port(), env=env, log_dir=folder)
 
 
-async def measure(stack: ExitStack, standin_url: str, log_dir: Path, repeats: int, sessions: int = SESSIONS) -> Figures:
-    """Start a 1-replica and a 2-replica deployment, warm both, then alternate load runs on them."""
-    deployments = {n: stack.enter_context(_deployment(n, standin_url, log_dir)) for n in (1, 2)}
+async def measure(standin_url: str, log_dir: Path, repeats: int, sessions: int = SESSIONS) -> Figures:
+    """Start a 1-replica and a 2-replica deployment, warm both, alternate load runs on them, stop them."""
+    with ExitStack() as stack:
+        deployments = {n: stack.enter_context(_deployment(n, standin_url, log_dir)) for n in (1, 2)}
+        return await _measure(deployments, repeats, sessions)
+
+
+async def _measure(deployments: dict[int, Deployment], repeats: int, sessions: int) -> Figures:
     tls = ssl.create_default_context()  # one for every client: making one each costs the load generator CPU
-    figures = Figures()
+    figures = Figures(sessions)
     async with httpx.AsyncClient(timeout=60) as http:
         config = (await http.get(f"{deployments[1].url}config")).json()
         info = (await http.get(f"{deployments[1].url}gradio_api/info")).json()
@@ -121,6 +127,7 @@ async def measure(stack: ExitStack, standin_url: str, log_dir: Path, repeats: in
 def summary(figures: Figures) -> list[tuple[str, str, str, bool | None, dict]]:
     """The section's rows as (name, value, target, met, data)."""
     one, two = figures.wall(1), figures.wall(2)
+    sessions = figures.sessions
     rows = []
     for replicas, runs in figures.runs.items():
         wall = figures.wall(replicas)
@@ -132,22 +139,22 @@ def summary(figures: Figures) -> list[tuple[str, str, str, bool | None, dict]]:
         proxy = statistics.median(run.proxy_cpu_s for run in runs)
         value = (
             f"median wall {wall:.2f} s = {wall / figures.one_reply_s:.1f}× one reply; errors {errors}; "
-            f"sessions: {shares}; app CPU {cpu:.2f} s ({1000 * cpu / SESSIONS:.0f} ms a reply), HAProxy {proxy:.2f} s"
+            f"sessions: {shares}; app CPU {cpu:.2f} s ({1000 * cpu / sessions:.0f} ms a reply), HAProxy {proxy:.2f} s"
         )
         data = {"replicas": replicas, "wall_s": wall, "errors": errors, "served": served, "app_cpu_s": cpu}
         data |= {"proxy_cpu_s": proxy, "walls_s": [run.wall_s for run in runs], "one_reply_s": figures.one_reply_s}
         if replicas == 1:
-            rows.append((f"{SESSIONS} sessions through HAProxy, 1 replica", value, "errors 0", errors == 0, data))
+            rows.append((f"{sessions} sessions through HAProxy, 1 replica", value, "errors 0", errors == 0, data))
         else:
             target = f"≤ {TARGET_RATIO}× 1 replica, errors 0 (here {two / one:.2f}×)"
             met = two / one <= TARGET_RATIO and errors == 0
-            rows.append((f"{SESSIONS} sessions through HAProxy, 2 replicas", value, target, met, data))
+            rows.append((f"{sessions} sessions through HAProxy, 2 replicas", value, target, met, data))
     # Each reply costs the same CPU on any replica, so with k cores serving k replicas (the stand-in, HAProxy
     # and the load generator elsewhere) the wall time is about the larger of one reply and the CPU shared by k.
     cpu = statistics.median(run.app_cpu_s for run in figures.runs[1])
     estimates = {cores: max(figures.one_reply_s, cpu / cores) for cores in (1, 2, 4, 8)}
     shown = ", ".join(f"{cores} → {wall:.1f} s" for cores, wall in estimates.items())
-    value = f"{SESSIONS} replies need {cpu:.1f} s of app CPU; estimated wall with k cores and k replicas: {shown}"
+    value = f"{sessions} replies need {cpu:.1f} s of app CPU; estimated wall with k cores and k replicas: {shown}"
     rows.append(("how it scales with cores", value, "", None, {"app_cpu_s": cpu, "estimates_s": estimates}))
     return rows
 
@@ -160,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="palmyra-bench-") as tmp, ExitStack() as stack:
         log_dir = Path(tmp)
         _, standin_url = start_standin(stack, log_dir, chunks=50, chunk_delay=0.02, burst_chunks=2000, long_delay=0.002)
-        figures = asyncio.run(measure(stack, standin_url, log_dir, args.repeats, args.sessions))
+        figures = asyncio.run(measure(standin_url, log_dir, args.repeats, args.sessions))
     for name, value, target, met, _ in summary(figures):
         print(f"{name}: {value} [{target}: {'met' if met else 'MISSED' if met is False else '-'}]")
     return 0 if all(met is not False for *_, met, _ in summary(figures)) else 1

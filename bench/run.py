@@ -13,7 +13,8 @@ Sections (each named in the table):
 - long conversations: the app's CPU per streamed reply with 0, 20 and 100 turns of history, on the
   Multi-turn page's own event chain (bench/ui_path.py) and on ``/chat``;
 - browser: the long reply fully rendered by Chromium at 0, 20 and 100 turns, vs the raw stream;
-- memory: the app's RSS idle and with 50 sessions each holding a 20-turn history.
+- memory: the app's RSS idle and with 50 sessions each holding a 20-turn history;
+- replicas: 100 visitors streaming at once through HAProxy to 1 replica and to 2 (bench/replicas.py).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import httpx
 from gradio_client import Client
 from writerai import AsyncWriter
 
-from bench import browser, evaluate
+from bench import browser, evaluate, replicas
 from bench.procs import BENCH_KEY, Process, start_app, start_standin
 from bench.standin_server import BURST_MARKER, FAST_MARKER, LONG_MARKER
 from bench.ui_path import (
@@ -438,6 +439,12 @@ async def evaluate_section(bench: Bench, repeats: int) -> None:
     )
 
 
+async def replicas_section(bench: Bench, log_dir: Path, repeats: int) -> None:
+    figures = await replicas.measure(bench.standin_url, log_dir, repeats)
+    for name, value, target, met, data in replicas.summary(figures):
+        bench.add(Row("replicas", name, value, target, met, data))
+
+
 async def measure(args: argparse.Namespace, stack: ExitStack, log_dir: Path) -> list[Row]:
     standin, standin_url = start_standin(
         stack,
@@ -460,6 +467,7 @@ async def measure(args: argparse.Namespace, stack: ExitStack, log_dir: Path) -> 
             ("fast upstream", lambda: fast_upstream(bench, max(5, args.repeats), args.burst_chunks)),
             ("long conversations", lambda: long_conversations(bench, max(5, args.repeats))),
             ("evaluate", lambda: evaluate_section(bench, args.repeats)),
+            ("replicas", lambda: replicas_section(bench, log_dir, max(2, args.repeats // 3))),
         ]
         raw_burst = math.nan
         for name, section in sections:
