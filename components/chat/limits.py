@@ -100,7 +100,7 @@ def _hit(strategy: Strategy, item: RateLimitItemPerSecond, key: str, cost: int) 
     if strategy.hit(item, key, cost=cost):
         return None
     reset_at = strategy.get_window_stats(item, key).reset_time
-    return max(reset_at - time.time(), 0.0)
+    return max(reset_at - time.time(), 0.01)  # refused means a wait: never "try again in 0 s"
 
 
 def _described(uri: str | None) -> str:
@@ -111,7 +111,7 @@ def _described(uri: str | None) -> str:
 
 
 class RateLimiter:
-    """Allow at most ``amount`` units (requests, or kilobytes for a budget) per ``window`` seconds for each key."""
+    """Allow at most ``amount`` units (requests, or bytes for a budget) per ``window`` seconds for each key."""
 
     def __init__(self, amount: int, window: int = 60, *, counts: SharedCounts | None = None, name: str = "requests"):
         self.amount, self.window = amount, window
