@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,10 +16,12 @@ import httpx
 import pytest
 import redis
 
+from deploy import Deployment
 from deploy.processes import Child, free_port, spawn
 from standin import StandIn
-from tests.conftest import SYSTEM, TEST_KEY, shown_text
-from tests.gradio_queue import QueueResult, QueueSession, endpoint_data, fn_index
+from tests.conftest import TEST_KEY, shown_text
+from tests.gradio_queue import QueueResult, QueueSession, fn_index
+from tests.test_load import chat_data
 
 COOKIE = "PALMYRA_REPLICA"  # HAProxy's stickiness cookie (deploy/haproxy.cfg)
 RATE_LIMIT = 6  # a minute, per visitor address
@@ -84,6 +88,15 @@ def deployment_env(standin: StandIn) -> dict[str, str]:
     }
 
 
+@contextmanager
+def two_replicas(standin: StandIn, log_dir: Path, redis_url: str) -> Iterator[Deployment]:
+    """Two replicas behind HAProxy on 127.0.0.1, as ``python -m deploy`` starts them, counting in ``redis_url``."""
+    require("haproxy", "haproxy")
+    env = deployment_env(standin)
+    with Deployment(replicas=2, port=free_port(), redis_url=redis_url, env=env, log_dir=log_dir) as started:
+        yield started
+
+
 @dataclass
 class Visitor:
     """One browser: its own cookies (HAProxy's pins it to a replica) and the address a front proxy reports."""
@@ -114,20 +127,7 @@ class Visitor:
         return self.http.cookies.get(COOKIE)
 
     async def chat(self, message: str) -> QueueResult:
-        data = endpoint_data(
-            self.info,
-            self.config,
-            "chat",
-            message=message,
-            temperature=1.0,
-            non_streaming=False,
-            model="palmyra-x5",
-            system=SYSTEM,
-            own_key="",
-            top_p=None,
-            max_tokens=None,
-        )
-        return await self.session.call(fn_index(self.config, "chat"), data)
+        return await self.session.call(fn_index(self.config, "chat"), chat_data(self.info, self.config, message))
 
     async def close(self) -> None:
         await self.http.aclose()

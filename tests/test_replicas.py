@@ -23,7 +23,17 @@ from deploy import ROOT, Deployment
 from deploy.processes import DeployError, free_port
 from standin import Behaviour, StandIn
 from tests.conftest import SYSTEM, TEST_KEY, reply_of, run_async
-from tests.replicas import RATE_LIMIT, RedisServer, Visitor, deployment_env, log_text, ports_closed, require, shown
+from tests.replicas import (
+    RATE_LIMIT,
+    RedisServer,
+    Visitor,
+    deployment_env,
+    log_text,
+    ports_closed,
+    require,
+    shown,
+    two_replicas,
+)
 
 SESSIONS, TURNS = 30, 3
 MARKER = re.compile(r"marker-\d{3}")
@@ -40,14 +50,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 def deployment(
     standin_server: StandIn, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Deployment]:
-    require("haproxy", "haproxy")
-    with Deployment(
-        replicas=2,
-        port=free_port(),
-        redis_url=redis_server.url,
-        env=deployment_env(standin_server),
-        log_dir=tmp_path_factory.mktemp("deployment"),
-    ) as started:
+    with two_replicas(standin_server, tmp_path_factory.mktemp("deployment"), redis_server.url) as started:
         yield started
 
 

@@ -8,25 +8,17 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from deploy import Deployment
-from deploy.processes import free_port
 from standin import StandIn, reply_text
 from tests.browser.conftest import REPLY, SCREENSHOT_DIR, open_app
 from tests.browser.test_saving import SAVED, send
-from tests.replicas import COOKIE, RedisServer, deployment_env, require
+from tests.replicas import COOKIE, RedisServer, two_replicas
 
 
 @pytest.fixture(scope="module")
 def deployment(standin_server: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    require("haproxy", "haproxy")
     redis_server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     try:
-        with Deployment(
-            replicas=2,
-            port=free_port(),
-            redis_url=redis_server.url,
-            env=deployment_env(standin_server),
-            log_dir=tmp_path_factory.mktemp("deployment"),
-        ) as started:
+        with two_replicas(standin_server, tmp_path_factory.mktemp("deployment"), redis_server.url) as started:
             yield started
     finally:
         redis_server.stop()
