@@ -69,7 +69,8 @@ def schema_verdict(update: ReplyUpdate) -> structured.Verdict | None:
 
 
 def tokens_of(update: ReplyUpdate) -> str:
-    """The token view of a finished reply (empty when logprobs were not asked for)."""
+    """The token view of a finished reply; empty while it streams (the last reply's view would read as this
+    one's), and when logprobs were not asked for."""
     return token_view.render(update.info.logprobs) if update.done else ""
 
 

@@ -155,8 +155,7 @@ def _handler(service: ChatService) -> Any:
         async for update, panels in tracked_reply(service, plan, stream=not non_streaming, request=request, tab=TAB):
             info = format_card(update.info, interrupted=update.interrupted, status=update.status)
             message = chat_message(update, plan.trimmed, service.settings.context_tokens)
-            tokens = tokens_of(update) if update.done else gr.skip()
-            yield message, info, *panels, tokens, tool_rounds.calls_made(update)
+            yield message, info, *panels, tokens_of(update), tool_rounds.calls_made(update)
         if update is not None and update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 

@@ -8,7 +8,9 @@ module globals.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,7 @@ def build_demo(settings: Settings) -> gr.Blocks:
     # for connections from 127.0.0.1, and a share link's tunnel connects from there: anyone could then
     # forge their address. The service reads the header itself, as far as TRUSTED_PROXY_HOPS says.
     os.environ["FORWARDED_ALLOW_IPS"] = ""
+    _known_absent("matplotlib")
     service = ChatService(settings, image_root=Path(gr.utils.get_upload_folder()))
     # delete_cache: exports and uploads are deleted an hour after they were made.
     cache_limits = (saving.EXPORT_MAX_AGE, saving.EXPORT_MAX_AGE)
@@ -113,6 +116,18 @@ def _own_key_box(service: ChatService) -> gr.Textbox:
             "for them: never stored, logged or shown.",
             elem_id="own-key",
         )
+
+
+def _known_absent(module: str) -> None:
+    """Mark a module that is not installed as absent, so that ``import`` fails at once instead of searching.
+
+    Gradio imports matplotlib around every event it processes, each update of a stream included
+    (utils.py ``MatplotlibBackendMananger``): without it installed, each import searched every
+    directory of ``sys.path`` (a few ms of CPU per reply in bench/profile.py). None in ``sys.modules``
+    makes it raise ImportError at once, as Gradio expects when matplotlib is absent.
+    """
+    if module not in sys.modules and importlib.util.find_spec(module) is None:
+        sys.modules[module] = None  # type: ignore[assignment]
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:

@@ -112,7 +112,7 @@ def _wire(tab: SingleTurnTab, service: ChatService, own_key: gr.Textbox, concurr
                 exchange = [{"role": "user", "content": prompt}, *as_messages(chat_message(update, 0, 0))]
                 yield reply_markdown(update), card, *panels, tokens_of(update), exchange
             else:
-                yield reply_markdown(update), card, *panels, gr.skip(), gr.skip()
+                yield reply_markdown(update), card, *panels, tokens_of(update), gr.skip()
         if update is not None and update.info.error:
             gr.Warning(update.info.error, title="Writer request failed")
 

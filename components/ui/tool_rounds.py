@@ -141,7 +141,7 @@ def results_handler(service: ChatService, tab: str) -> Callable[..., AsyncIterat
         async for update, panels in tracked_reply(service, plan, stream=not non_streaming, request=request, tab=tab):
             shown = [*answered, *as_messages(chat_message(update, plan.trimmed, service.settings.context_tokens))]
             info = format_card(update.info, interrupted=update.interrupted, status=update.status)
-            yield shown, info, *panels, tokens_of(update) if update.done else gr.skip(), calls_made(update)
+            yield shown, info, *panels, tokens_of(update), calls_made(update)
 
     return send
 
