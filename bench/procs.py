@@ -102,6 +102,22 @@ def start_app(stack: ExitStack, log_dir: Path, standin_url: str) -> tuple[Proces
     The rate limit is off (a benchmark sends hundreds of turns a minute from one session);
     every other setting is the app's default.
     """
+    limits_off = {
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "MAX_REQUESTS_AT_ONCE": "0",  # every benchmark session comes from 127.0.0.1
+        "VISITOR_KEY": "optional",
+    }
+    return _start_gradio(stack, log_dir, "app", ["-m", "bench.app_server"], standin_url, limits_off)
+
+
+def start_minimal_app(stack: ExitStack, log_dir: Path, standin_url: str) -> tuple[Process, str]:
+    """bench/minimal_app.py, the floor of the CPU comparison, on 127.0.0.1, pointed at the same stand-in."""
+    return _start_gradio(stack, log_dir, "minimal-app", ["-m", "bench.minimal_app"], standin_url, {})
+
+
+def _start_gradio(
+    stack: ExitStack, log_dir: Path, name: str, args: list[str], standin_url: str, settings: dict[str, str]
+) -> tuple[Process, str]:
     port = free_port()
     env = {
         **os.environ,
@@ -110,11 +126,9 @@ def start_app(stack: ExitStack, log_dir: Path, standin_url: str) -> tuple[Proces
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "GRADIO_SERVER_PORT": str(port),
         "GRADIO_ANALYTICS_ENABLED": "False",
-        "RATE_LIMIT_PER_MINUTE": "0",
-        "MAX_REQUESTS_AT_ONCE": "0",  # every benchmark session comes from 127.0.0.1
-        "VISITOR_KEY": "optional",
+        **settings,
     }
-    process = _spawn(stack, "app", ["-m", "bench.app_server"], env, log_dir)
+    process = _spawn(stack, name, args, env, log_dir)
     url = f"http://127.0.0.1:{port}/"
 
     def ready() -> bool:
