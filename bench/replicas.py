@@ -64,9 +64,9 @@ async def _load(deployment: Deployment, endpoints: Endpoints, tls: ssl.SSLContex
     processes = {name: Process(name, child.popen, child.log) for name, child in deployment.children.items()}
     replicas = [process for name, process in processes.items() if name.startswith("replica-")]
     try:
-        await asyncio.gather(*(client.get(deployment.url) for client in clients))  # HAProxy assigns each a replica
-        queues = [QueueSession(client, deployment.url) for client in clients]
-        await asyncio.gather(*(open_page(queue, endpoints) for queue in queues))  # the page's load event
+        # Each visitor opens the page (HAProxy assigns it a replica), then its load event runs.
+        opened = await asyncio.gather(*(_open(client, deployment.url, endpoints) for client in clients))
+        queues = [queue for queue in opened if queue is not None]
         app_before = sum(p.cpu_seconds() for p in replicas)
         proxy_before = processes["haproxy"].cpu_seconds()
         started = time.monotonic()
@@ -78,12 +78,31 @@ async def _load(deployment: Deployment, endpoints: Endpoints, tls: ssl.SSLContex
         proxy_cpu = processes["haproxy"].cpu_seconds() - proxy_before
     finally:
         await asyncio.gather(*(client.aclose() for client in clients))
-    errors = sum(isinstance(r, BaseException) or not r.success or not r.output for r in results)
+    failed = [r for r in results if isinstance(r, BaseException) or not r.success or not r.output]
+    errors = len(clients) - len(queues) + len(failed)
+    if errors and (log := deployment.children["haproxy"].log):  # the evidence, before the logs' folder goes
+        print(
+            f"[bench] {errors} errors; HAProxy's log ends:",
+            *log.read_text().splitlines()[-20:],
+            sep="\n",
+            file=sys.stderr,
+        )
     served: dict[str, int] = {}
     for client in clients:
         replica = client.cookies.get(COOKIE, "none")
         served[replica] = served.get(replica, 0) + 1
     return Run(wall, errors, served, app_cpu, proxy_cpu)
+
+
+async def _open(client: httpx.AsyncClient, url: str, endpoints: Endpoints) -> QueueSession | None:
+    """A visitor's page load: its cookie from HAProxy, then the page's load event; None if either failed."""
+    try:
+        (await client.get(url)).raise_for_status()
+        queue = QueueSession(client, url)
+        await open_page(queue, endpoints)
+    except (httpx.HTTPError, RuntimeError):
+        return None
+    return queue
 
 
 def _deployment(replicas: int, standin_url: str, log_dir: Path) -> Deployment:
