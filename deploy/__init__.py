@@ -18,10 +18,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import redis
-
 from components.settings import Settings, SettingsError
-from deploy.processes import Child, DeployError, accepts, answers, free_port, spawn
+from deploy.processes import Child, DeployError, accepts, answers, free_port, spawn, start_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 HAPROXY_CONFIG = Path(__file__).with_name("haproxy.cfg")
@@ -132,19 +130,7 @@ class Deployment:
             msg = "redis-server is not installed (Debian: apt install redis-server); or set RATE_LIMIT_STORAGE"
             raise DeployError(msg)
         port = free_port()
-        # Loopback only, nothing written to disk: the counts are worth a minute, not a backup.
-        command = [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
-        child = self._spawn("redis", command, dict(self.env))
-        client = redis.Redis(port=port, socket_connect_timeout=1)
-
-        def pong() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.RedisError:
-                return False
-
-        child.wait_until(pong, "answering")
-        client.close()
+        self.children["redis"] = start_redis(server, port, self.log_dir, ROOT)
         return f"redis://127.0.0.1:{port}/0"
 
     def _start_haproxy(self) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+import redis
 
 START_TIMEOUT_S = 90.0  # an app replica imports Gradio and builds its page: seconds, more on a loaded machine
 STOP_TIMEOUT_S = 10.0
@@ -75,6 +76,29 @@ def spawn(name: str, command: list[str], env: dict[str, str], log_dir: Path | No
         if output:
             output.close()  # the child holds its own copy
     return Child(name, popen, log)
+
+
+def start_redis(server: str, port: int, log_dir: Path | None, cwd: Path) -> Child:
+    """``redis-server`` on 127.0.0.1:``port``, once it answers: nothing written to disk (the rate limit's
+    counts are worth a minute, not a backup)."""
+    command = [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
+    child = spawn(f"redis-{port}", command, {}, log_dir, cwd)
+    client = redis.Redis(port=port, socket_connect_timeout=1)
+
+    def pong() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+
+    try:
+        child.wait_until(pong, "answering")
+    except DeployError:
+        child.stop()
+        raise
+    finally:
+        client.close()
+    return child
 
 
 def answers(url: str) -> Callable[[], bool]:

@@ -14,10 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from deploy import Deployment
-from deploy.processes import Child, free_port, spawn
+from deploy.processes import Child, free_port, start_redis
 from standin import StandIn
 from tests.conftest import TEST_KEY, shown_text
 from tests.gradio_queue import QueueResult, QueueSession, fn_index
@@ -53,19 +52,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        command = [require("redis-server", "redis-server"), "--bind", "127.0.0.1", "--port", str(self.port)]
-        command += ["--save", "", "--appendonly", "no"]
-        self.child = spawn(f"redis-{self.port}", command, {}, self.log_dir, self.log_dir)
-        client = redis.Redis(port=self.port, socket_connect_timeout=1)
-
-        def pong() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.RedisError:
-                return False
-
-        self.child.wait_until(pong, "answering", timeout=20)
-        client.close()
+        self.child = start_redis(require("redis-server", "redis-server"), self.port, self.log_dir, self.log_dir)
         return self
 
     def stop(self) -> None:
