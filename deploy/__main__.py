@@ -23,13 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=2, help="app processes to start (default 2)")
     parser.add_argument(
         "--host",
-        default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        default=os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",  # blank means unset, as in .env.example
         help="address HAProxy listens on (default GRADIO_SERVER_NAME, else 127.0.0.1; 0.0.0.0 for other machines)",
     )
     parser.add_argument(
         "--port",
         type=int,
-        default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
         help="HAProxy's port (default GRADIO_SERVER_PORT, else 7860); the replicas take the ports after it",
     )
     args = parser.parse_args(argv)
