@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,19 +11,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from deploy.processes import answers, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_KEY = "bench-key"  # the stand-in's key: any value works, the SDK insists on one
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 START_TIMEOUT = 60.0  # seconds; `import gradio` alone takes 3-5 s, more on a loaded machine
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -130,12 +123,5 @@ def _start_gradio(
     }
     process = _spawn(stack, name, args, env, log_dir)
     url = f"http://127.0.0.1:{port}/"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{url}config", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    _wait_for(process, ready)
+    _wait_for(process, answers(f"{url}config"))
     return process, url

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from writerai import AsyncWriter
 from components.offline import with_standin
 from components.settings import Settings
 from components.ui.page import build_demo, launch_options
+from deploy.processes import free_port
 from standin import MODELS, StandIn
 
 TEST_KEY = "test-key-7f3a9c"  # a marker: it must never show up anywhere but the Authorization header
@@ -73,12 +73,6 @@ def shown_text(outputs: object) -> str:
     if isinstance(outputs, (list, tuple)):
         return "\n".join(shown_text(item) for item in outputs)
     return "" if outputs is None else str(outputs)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
