@@ -22,6 +22,8 @@ from components.ui.requests import UNCHANGED_PANELS, messages_json, session_of, 
 from components.ui.saved_chats import SavedChatsInterface
 
 TAB = "chat"  # its name in the in-flight registry
+# A round of tool results is tracked apart: its own chain marks its Stop (below), not the chat's Stop step.
+RESULTS_TAB = "chat tool results"
 CHAT_HEIGHT = 520  # px; inside a tab the chatbot otherwise keeps Gradio's cramped 400 px default
 EXAMPLES = (
     "What's the fastest land animal?",
@@ -62,9 +64,9 @@ def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int, ex
         outputs = [info, sent, *code, tokens, results.calls]
         with gr.Column(scale=3, min_width=320, elem_id="chat-column"):
             chat = _chat(service, [*controls.inputs(own_key)], outputs, concurrency_limit, under_input=[results.group])
-            _mark_stops(chat, service)
             gr.Markdown(CHAT_HINT, elem_classes="reply-info", elem_id="chat-hint")
             _wire_tool_rounds(chat, results, service, controls.inputs(own_key), outputs)
+            _mark_stops(chat, service)  # after every Stop that cancels: the page sends those first
             info.render()
             with gr.Accordion("Token probabilities of the last reply", open=False, elem_id="chat-tokens-panel"):
                 tokens.render()
@@ -190,7 +192,7 @@ def _wire_tool_rounds(
     busy = {"submit_btn": False, "stop_btn": True, "interactive": False}
     sending = (gr.update(**busy), tool_rounds.SENDING)
     send = panel.send.click(lambda: sending, outputs=[chat.textbox, panel.send], **PRIVATE).then(
-        tool_rounds.from_boxes(service, TAB, widgets.INPUTS),
+        tool_rounds.from_boxes(service, RESULTS_TAB, widgets.INPUTS),
         inputs=[chat.chatbot, *panel.boxes, *inputs],
         outputs=[chat.chatbot, *outputs],
         api_visibility="private",
@@ -198,7 +200,10 @@ def _wire_tool_rounds(
         show_progress="minimal",
     )
     synced = send.then(
-        lambda shown: (shown, shown), inputs=chat.chatbot, outputs=[chat.chatbot_state, chat.chatbot_value], **PRIVATE
+        _round_finished(service),
+        inputs=chat.chatbot,
+        outputs=[chat.chatbot, chat.chatbot_state, chat.chatbot_value],
+        **PRIVATE,
     )
     idle = {"submit_btn": True, "stop_btn": False, "interactive": True, "value": None}
     synced.then(lambda: (gr.update(**idle), gr.update(interactive=True)), outputs=[chat.textbox, panel.send],
@@ -207,7 +212,7 @@ def _wire_tool_rounds(
         outputs=[chat.conversation_id, chat.saved_conversations], **PRIVATE,
     )  # fmt: skip
     chat.textbox.stop(None, cancels=[send], **PRIVATE)
-    api = tool_rounds.api_endpoint(service, TAB, widgets.INPUTS, OPTIONAL)
+    api = tool_rounds.api_endpoint(service, RESULTS_TAB, widgets.INPUTS, OPTIONAL)
     results = gr.JSON(visible=False, label="results")  # only API callers fill it
     chat.fake_api_btn.click(
         api,
@@ -218,18 +223,46 @@ def _wire_tool_rounds(
     )
 
 
+async def _stopped_and_marked(
+    service: ChatService, request: gr.Request, shown: list[dict[str, Any]], tab: str
+) -> list[dict[str, Any]] | None:
+    """The conversation with the reply Stop ended in the tab kept and its run card after it; None if none ended."""
+    stopped = await service.runs.take_stopped_reply(session_of(request), tab)
+    if stopped is None:
+        return None
+    card, text = stopped
+    return [*with_reply(shown or [], text), card_message(card)]
+
+
+def _round_finished(service: ChatService) -> Any:
+    """After a round of tool results, stopped or not: keep the conversation for the next turn.
+
+    Stop's mark is made here, in the round's own chain, which runs once the cancel is done. A
+    separate Stop step would race this one: it reads the page as it is, and may read it unmarked.
+    """
+
+    async def round_finished(shown: list[dict[str, Any]], request: gr.Request) -> tuple[Any, Any, Any]:
+        marked = await _stopped_and_marked(service, request, shown, RESULTS_TAB)
+        if marked is None:
+            return gr.skip(), shown, shown
+        return marked, marked, marked
+
+    return round_finished
+
+
 def _mark_stops(chat: SavedChatsInterface, service: ChatService) -> None:
     """Beside ChatInterface's own Stop step (which cancels the reply): mark the reply as stopped."""
 
     async def after_chat_stop(shown: list[dict[str, Any]], request: gr.Request) -> tuple[Any, Any]:
         """Stop in the chat: the partial reply stays, and its run card says it was stopped, and when."""
-        stopped = await service.runs.take_stopped_reply(session_of(request), TAB)
-        if stopped is None:
+        marked = await _stopped_and_marked(service, request, shown, TAB)
+        if marked is None:
             return gr.skip(), gr.skip()
-        card, text = stopped
-        marked = [*with_reply(shown or [], text), card_message(card)]
         return marked, marked  # shown, and kept for the next turn (where the card, a notice, is skipped)
 
+    # Registered after the Stop steps that cancel. The page takes a trigger's steps in order, and
+    # waits for an unqueued step's answer before the next: registered first, this step would wait
+    # out its whole grace for a reply whose cancel had not been sent yet.
     chat.textbox.stop(
         after_chat_stop,
         inputs=[chat.chatbot],

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from components.chat.runs import STOP_GRACE
 from components.settings import Settings
 from tests.conftest import launch
 
@@ -22,6 +23,9 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium"))  
 SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR", "test-artifacts/screenshots"))
 # A reply in the chat: a bot message that is not a collapsible notice or run card (Gradio's "thought").
 REPLY = '[data-testid="bot"]:not(:has(.thought-group))'
+# Stop closes the upstream request as soon as its cancel lands (40-150 ms here). Well under the grace
+# the after-Stop step waits for a cancelled reply: a cancel sent only once that grace ran out fails.
+STOP_CLOSES_WITHIN = STOP_GRACE / 2  # seconds
 expect.set_options(timeout=20_000)  # expect() keeps its own 5 s default otherwise; the machine is shared
 
 

@@ -7,7 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from components.chat import params
 from standin import Behaviour, StandIn, reply_text
-from tests.browser.conftest import REPLY, open_app
+from tests.browser.conftest import REPLY, STOP_CLOSES_WITHIN, open_app
 
 
 def open_every_panel(page: Page) -> None:
@@ -59,7 +59,7 @@ def test_stop_in_single_turn_keeps_the_text_and_says_so(page: Page, app_url: str
     expect(page.locator("#response span.md")).to_contain_text("Echo: tell")
     page.keyboard.press("Escape")
     expect(page.locator("#response")).to_contain_text("Stopped by you")
-    assert record.wait_done(timeout=5) and record.disconnected
+    assert record.wait_done(timeout=STOP_CLOSES_WITHIN) and record.disconnected
     card = page.locator("#single-info")
     expect(card).to_contain_text("stopped by you")
     expect(card).to_contain_text("stopped after")
@@ -81,7 +81,7 @@ def test_stop_in_the_chat_marks_the_reply_and_the_next_turn_works(page: Page, ap
     (record,) = standin.wait_for_chat(1)
     expect(page.locator(REPLY).last).to_contain_text("Echo: tell")
     page.keyboard.press("Escape")
-    assert record.wait_done(timeout=5) and record.disconnected
+    assert record.wait_done(timeout=STOP_CLOSES_WITHIN) and record.disconnected
     card = page.locator('[data-testid="bot"]:has(.thought-group)').last
     expect(card).to_contain_text("stopped by you")
     partial = page.locator(REPLY).last.inner_text()

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from components.chat.conversation import SYSTEM_MESSAGE
 from standin import Behaviour, StandIn, reply_text
-from tests.browser.conftest import REPLY, bot_messages, open_app, record_text, recorded_states
+from tests.browser.conftest import REPLY, STOP_CLOSES_WITHIN, bot_messages, open_app, record_text, recorded_states
 from tests.conftest import SYSTEM
 
 BOT = REPLY
@@ -91,7 +91,7 @@ def test_stop_mid_reply_keeps_the_partial_text_and_closes_upstream(page: Page, a
     (record,) = standin.wait_for_chat(1)
     expect(page.locator(BOT).last).to_contain_text("Echo: a")
     page.locator("#chat-input .stop-button").click()
-    assert record.wait_done(timeout=5), "upstream still open 5 s after Stop"
+    assert record.wait_done(timeout=STOP_CLOSES_WITHIN), "upstream still open after Stop"
     assert record.disconnected
     wait_idle(page)
     # The stopped reply's card is the last thing Stop changes: read the reply once it is there.

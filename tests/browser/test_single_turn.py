@@ -8,7 +8,7 @@ import json
 from playwright.sync_api import Page, expect
 
 from standin import Behaviour, StandIn, reply_text
-from tests.browser.conftest import open_app, record_text, recorded_states, wait_for_reply
+from tests.browser.conftest import STOP_CLOSES_WITHIN, open_app, record_text, recorded_states, wait_for_reply
 from tests.conftest import EXTRA_MODEL
 
 RESPONSE = "#response span.md"
@@ -75,7 +75,7 @@ def test_stop_mid_reply_stops_the_text_and_closes_upstream(page: Page, app_url: 
     (record,) = standin.wait_for_chat(1)
     expect(page.locator(RESPONSE)).to_contain_text("Echo: tell")
     page.locator("#stop").click()
-    assert record.wait_done(timeout=5), "upstream still open 5 s after Stop"
+    assert record.wait_done(timeout=STOP_CLOSES_WITHIN), "upstream still open after Stop"
     assert record.disconnected
     full = reply_text(record.body)
     shown = page.locator(RESPONSE).inner_text()

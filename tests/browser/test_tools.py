@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from components.chat import token_view
 from components.chat.tool_examples import EXAMPLE_TOOLS
 from standin import Behaviour, StandIn
-from tests.browser.conftest import REPLY, SCREENSHOT_DIR, open_app
+from tests.browser.conftest import REPLY, SCREENSHOT_DIR, STOP_CLOSES_WITHIN, open_app
 from tests.browser.test_multi_turn import send, wait_idle
 
 CALL = '#chatbot [data-testid="bot"]:has(.thought-group):has-text("Tool call")'
@@ -203,7 +203,7 @@ def test_esc_stops_the_reply_to_results_and_the_chat_goes_on(page: Page, app_url
     record = standin.wait_for_chat(2)[1]
     expect(page.locator(REPLY).last).to_contain_text("Echo: tool")
     page.keyboard.press("Escape")
-    assert record.wait_done(timeout=5), "upstream still open 5 s after Esc"
+    assert record.wait_done(timeout=STOP_CLOSES_WITHIN), "upstream still open after Esc"
     assert record.disconnected
     wait_idle(page)
     expect(page.locator('[data-testid="bot"]:has(.thought-group)').last).to_contain_text("stopped by you")
