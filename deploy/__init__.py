@@ -78,8 +78,10 @@ class Deployment:
         self.redis_url = self.redis_url or shared.get("RATE_LIMIT_STORAGE") or self._start_redis()
         shared["RATE_LIMIT_STORAGE"] = self.redis_url
         for number, port in enumerate(self.replica_ports, start=1):
-            env = {**shared, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
-            self._spawn(f"replica-{number}", self.app_command, env)
+            # GRADIO_NUM_PORTS: on its own port or not at all. Gradio otherwise serves on the next free
+            # port when that one is taken, and the replica would be up where HAProxy never sends anyone.
+            own_port = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "GRADIO_NUM_PORTS": "1"}
+            self._spawn(f"replica-{number}", self.app_command, {**shared, **own_port})
         for number, url in enumerate(self.replica_urls, start=1):
             self.children[f"replica-{number}"].wait_until(answers(f"{url}robots.txt"), "serving")
         self._start_haproxy()

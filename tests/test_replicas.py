@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ import pytest
 from gradio_client import Client
 
 from deploy import ROOT, Deployment
-from deploy.processes import DeployError, free_port
+from deploy.processes import EPHEMERAL_PORTS, LOWEST_PORT, START_TIMEOUT_S, DeployError, free_port
 from standin import Behaviour, StandIn
 from tests.conftest import SYSTEM, TEST_KEY, reply_of, run_async
 from tests.replicas import (
@@ -89,6 +90,32 @@ def test_a_bad_setting_stops_the_deployment_before_anything_starts() -> None:
     with pytest.raises(DeployError, match="WRITER_TIMEOUT must be a number of at least 0, not 'thirty'"):
         deployment.start()
     assert deployment.children == {}
+
+
+def test_a_replica_whose_port_is_taken_stops_the_deployment_and_nothing_is_left(
+    standin: StandIn, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """Gradio moves to the next free port when its own is taken: a replica must not, for HAProxy would send
+    nobody there. (A client's connection once held a replica's port at the moment it started.)"""
+    taken, other = free_port(), free_port()
+    env = deployment_env(standin)
+    deployment = Deployment(replica_ports=[taken, other], redis_url=redis_server.url, env=env, log_dir=tmp_path)
+    with socket.create_server(("127.0.0.1", taken)):
+        started = time.monotonic()
+        with pytest.raises(DeployError, match=r"replica-1 exited with 1"), deployment:
+            pass
+        assert time.monotonic() - started < START_TIMEOUT_S / 2  # it exited at once, not waited out
+    assert f"Cannot find empty port in range: {taken}-{taken}" in (tmp_path / "replica-1.log").read_text()
+    assert not any(child.running for child in deployment.children.values())
+    assert ports_closed(other)
+
+
+def test_free_ports_come_from_below_the_ports_of_outgoing_connections() -> None:
+    """So no connection opened meanwhile can hold the port a replica, HAProxy or Redis is about to bind."""
+    first_ephemeral = int(EPHEMERAL_PORTS.read_text().split()[0])
+    ports = [free_port() for _ in range(20)]
+    assert len(set(ports)) == len(ports)
+    assert all(LOWEST_PORT <= port < first_ephemeral for port in ports), ports
 
 
 async def converse(url: str, sessions: int, turns: int, prefix: str = "10.1") -> list[tuple[str, list]]:
@@ -233,7 +260,8 @@ def test_the_deploy_command_starts_everything_and_stops_it_all(standin: StandIn,
                 output.append(line)
                 if line.startswith("Palmyra Chat:"):
                     break
-            assert output and output[-1].startswith(f"Palmyra Chat: http://127.0.0.1:{port}/ (2 replicas"), output
+            serving = f"Palmyra Chat: http://127.0.0.1:{port}/ (2 replicas"
+            assert output and output[-1].startswith(serving), "".join(output)
             redis_port = int(re.search(r"redis://127\.0\.0\.1:(\d+)", output[-1]).group(1))
             app = Client(f"http://127.0.0.1:{port}/", verbose=False)
             assert reply_of(app.predict(message="through the command", system=SYSTEM, api_name="/chat")[0]).startswith(
