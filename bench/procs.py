@@ -118,6 +118,7 @@ def _start_gradio(
         "WRITER_BASE_URL": standin_url,
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_NUM_PORTS": "1",  # that port or a clear failure, never a silent move to the next one
         "GRADIO_ANALYTICS_ENABLED": "False",
         **settings,
     }

@@ -43,6 +43,7 @@ def reloading_app(tmp_path: Path) -> Iterator[tuple[Path, str, Path]]:
         "HOME": str(tmp_path),
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_NUM_PORTS": "1",  # that port or a clear failure, never a silent move to the next one
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
     output = tmp_path / "output.txt"
