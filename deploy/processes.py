@@ -23,8 +23,9 @@ class DeployError(RuntimeError):
     """Something the deployment needs did not start; the message says what, and where its log is."""
 
 
-# Where the kernel picks the local ports of outgoing connections (Linux's own default without /proc).
+# The range the kernel takes outgoing connections' local ports from (on Linux by default 32768-60999).
 EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+DEFAULT_FIRST_EPHEMERAL = 32_768
 LOWEST_PORT = 20_000  # above the ports of well-known services
 _handed_out: set[int] = set()  # one process never gets the same port twice
 
@@ -32,14 +33,14 @@ _handed_out: set[int] = set()  # one process never gets the same port twice
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing uses now, from below the range of outgoing connections' ports.
 
-    A port the kernel picked (bind to 0) comes from that range: any connection opened between
-    the pick and the server's bind may take it, and a replica then serves on the next free port,
-    where HAProxy never looks. Below that range only another server's own bind can take it.
+    A port the kernel picks (bind to 0) comes from that range, and any connection opened between
+    the pick and the server's bind may take it: the server then fails to start (a replica once did).
+    Below that range only another server's own bind can take it.
     """
     try:
         first_ephemeral = int(EPHEMERAL_PORTS.read_text().split()[0])
     except (OSError, ValueError, IndexError):
-        first_ephemeral = 32_768
+        first_ephemeral = DEFAULT_FIRST_EPHEMERAL
     candidates = [port for port in range(LOWEST_PORT, first_ephemeral) if port not in _handed_out]
     for port in random.sample(candidates, k=min(len(candidates), 200)):  # random: two processes rarely pick alike
         with socket.socket() as sock:
@@ -49,7 +50,9 @@ def free_port(host: str = "127.0.0.1") -> int:
                 continue
         _handed_out.add(port)
         return port
-    raise DeployError(f"no free port on {host} between {LOWEST_PORT} and {first_ephemeral}")
+    with socket.socket() as sock:  # a kernel whose range leaves nothing below it: its own pick
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 @dataclass

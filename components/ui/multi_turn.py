@@ -226,7 +226,8 @@ def _wire_tool_rounds(
 async def _stopped_and_marked(
     service: ChatService, request: gr.Request, shown: list[dict[str, Any]], tab: str
 ) -> list[dict[str, Any]] | None:
-    """The conversation with the reply Stop ended in the tab kept and its run card after it; None if none ended."""
+    """The conversation shown, with the reply Stop ended in ``tab`` (its last text) and that reply's run card
+    after it; None when Stop ended no reply there."""
     stopped = await service.runs.take_stopped_reply(session_of(request), tab)
     if stopped is None:
         return None
