@@ -63,6 +63,17 @@ def notices_of(chat_output: str | dict[str, Any] | list[dict[str, Any]]) -> dict
     return {m["metadata"]["title"]: m["content"] for m in _messages(chat_output) if m.get("metadata")}
 
 
+def stop_after_first_update(job: Any, standin: StandIn) -> None:
+    """Cancel ``job`` (a gradio_client job streaming a reply) once its first update arrives, as Stop does;
+    the upstream request must close then, having sent only the first chunks."""
+    for _ in job:  # the first streamed update: the reply has started
+        break
+    job.cancel()
+    record = standin.chat_requests()[0]
+    assert record.wait_done(timeout=5), "the upstream request was still open 5 s after Stop"
+    assert record.disconnected and record.chunks_sent < 5
+
+
 def shown_text(outputs: object) -> str:
     """Every text in a handler's outputs, one per line: what the user is shown.
 

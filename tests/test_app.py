@@ -11,7 +11,7 @@ from gradio_client import Client
 from components.chat.conversation import SYSTEM_MESSAGE
 from components.settings import Settings
 from standin import Behaviour, StandIn, reply_text
-from tests.conftest import PROMPT_PARAMETER, SYSTEM, TEST_KEY, launch, reply_of
+from tests.conftest import PROMPT_PARAMETER, SYSTEM, TEST_KEY, launch, reply_of, stop_after_first_update
 from tests.gradio_queue import endpoint_data, fn_index
 
 
@@ -206,12 +206,7 @@ def test_stop_closes_the_upstream_stream(app: Client, standin: StandIn, api_name
     prompt = {PROMPT_PARAMETER[api_name.removeprefix("/")]: "a long story"}
     settings = {"temperature": 1.0, "non_streaming": False, "model": "palmyra-x5", "system": SYSTEM}
     job = app.submit(**prompt, **settings, api_name=api_name)
-    for _ in job:  # the first streamed update: the reply has started
-        break
-    job.cancel()
-    record = standin.chat_requests()[0]
-    assert record.wait_done(timeout=5), "the upstream request was still open 5 s after Stop"
-    assert record.disconnected and record.chunks_sent < 5
+    stop_after_first_update(job, standin)
 
 
 def test_offline_mode_answers_without_a_key_and_says_so() -> None:

@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from deploy import Deployment
-from standin import StandIn, reply_text
-from tests.browser.conftest import REPLY, SCREENSHOT_DIR, open_app
-from tests.browser.test_saving import SAVED, send
+from standin import StandIn
+from tests.browser.conftest import SCREENSHOT_DIR, open_app
+from tests.browser.test_saving import SAVED, reopen_and_continue, send
 from tests.replicas import COOKIE, RedisServer, two_replicas
 
 
@@ -42,13 +42,6 @@ def test_a_chat_saved_on_one_replica_opens_whole_on_the_other(
     page.reload()
     open_app(page, deployment.url, "Multi-turn")
     assert replica_of(page) == other
-    page.locator(SAVED).get_by_text("remember the cheetah").click()
-    expect(page.locator(REPLY).last).to_have_text(reply_text(first))
-    after = send(page, standin, "and the slowest animal?")
-    assert [m["content"] for m in after["messages"][1:]] == [
-        "remember the cheetah",
-        reply_text(first),
-        "and the slowest animal?",
-    ]
+    reopen_and_continue(page, standin, first)
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOT_DIR / f"replicas-saved-chat-on-{other}.png")

@@ -25,14 +25,10 @@ def send(page: Page, standin: StandIn, message: str) -> dict:
     return record.body
 
 
-def test_a_conversation_survives_a_reload_and_continues(page: Page, app_url: str, standin: StandIn) -> None:
-    open_app(page, app_url, "Multi-turn")
-    first = send(page, standin, "remember the cheetah")
-    expect(page.locator(SAVED)).to_contain_text("remember the cheetah")  # saved once the reply was complete
-    page.reload()
-    open_app(page, app_url, "Multi-turn")
-    expect(page.locator(REPLY)).to_have_count(0)  # a fresh chat...
-    page.locator(SAVED).get_by_text("remember the cheetah").click()  # ...and the old one in the side panel
+def reopen_and_continue(page: Page, standin: StandIn, first: dict) -> None:
+    """Open the chat saved as "remember the cheetah" (``first`` its request) and go on: the next request
+    sends it whole."""
+    page.locator(SAVED).get_by_text("remember the cheetah").click()
     expect(page.locator(REPLY).last).to_have_text(reply_text(first))
     after = send(page, standin, "and the slowest animal?")
     assert [m["content"] for m in after["messages"][1:]] == [
@@ -40,6 +36,16 @@ def test_a_conversation_survives_a_reload_and_continues(page: Page, app_url: str
         reply_text(first),
         "and the slowest animal?",
     ]
+
+
+def test_a_conversation_survives_a_reload_and_continues(page: Page, app_url: str, standin: StandIn) -> None:
+    open_app(page, app_url, "Multi-turn")
+    first = send(page, standin, "remember the cheetah")
+    expect(page.locator(SAVED)).to_contain_text("remember the cheetah")  # saved once the reply was complete
+    page.reload()
+    open_app(page, app_url, "Multi-turn")
+    expect(page.locator(REPLY)).to_have_count(0)  # a fresh chat...
+    reopen_and_continue(page, standin, first)  # the old one is in the side panel
 
 
 def test_another_browser_does_not_see_them(page: Page, browser: Browser, app_url: str, standin: StandIn) -> None:
