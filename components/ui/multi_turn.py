@@ -64,9 +64,9 @@ def render(service: ChatService, own_key: gr.Textbox, concurrency_limit: int, ex
         outputs = [info, sent, *code, tokens, results.calls]
         with gr.Column(scale=3, min_width=320, elem_id="chat-column"):
             chat = _chat(service, [*controls.inputs(own_key)], outputs, concurrency_limit, under_input=[results.group])
+            _mark_stops(chat, service)  # right after ChatInterface's own Stop step, whose cancel goes first
             gr.Markdown(CHAT_HINT, elem_classes="reply-info", elem_id="chat-hint")
             _wire_tool_rounds(chat, results, service, controls.inputs(own_key), outputs)
-            _mark_stops(chat, service)  # after every Stop that cancels: the page sends those first
             info.render()
             with gr.Accordion("Token probabilities of the last reply", open=False, elem_id="chat-tokens-panel"):
                 tokens.render()
@@ -261,9 +261,10 @@ def _mark_stops(chat: SavedChatsInterface, service: ChatService) -> None:
             return gr.skip(), gr.skip()
         return marked, marked  # shown, and kept for the next turn (where the card, a notice, is skipped)
 
-    # Registered after the Stop steps that cancel. The page takes a trigger's steps in order, and
-    # waits for an unqueued step's answer before the next: registered first, this step would wait
-    # out its whole grace for a reply whose cancel had not been sent yet.
+    # Registered after ChatInterface's Stop step. The page takes a trigger's steps in order, and waits
+    # for an unqueued step's answer before the next: registered before a cancel, this step would wait
+    # out its whole grace for a reply whose cancel had not been sent yet. (A round of tool results is
+    # not this step's: its own chain marks it.)
     chat.textbox.stop(
         after_chat_stop,
         inputs=[chat.chatbot],
